@@ -1,0 +1,1 @@
+//! pinbench report: statistics, comparison verdicts and exporters (see issue 5).

@@ -1,0 +1,5 @@
+//! pinbench guest side: the ABI mirror, a typed device handle, and the helpers the workload
+//! binaries share (buffers, /proc readers, record output). Binaries live in `src/bin/`.
+
+pub mod abi;
+pub mod dev;
