@@ -22,7 +22,7 @@
  *
  * Errno table for ioctl(2) itself:
  *   EINVAL      unknown API, unknown flag bits, non-zero reserved field,
- *               unknown ioctl number
+ *               (an unknown ioctl number gets ENOTTY, as everywhere)
  *   ERANGE      nr_pages == 0, iterations == 0 or over max_bench_iters,
  *               output array capacity (nr) smaller than the slot
  *   E2BIG       nr_pages > max_pages (module parameter)

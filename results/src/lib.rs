@@ -11,8 +11,8 @@ pub mod protocol;
 pub mod run;
 pub mod store;
 
-pub use protocol::{GuestEvent, Outcome, Record, Value};
-pub use run::{KernelRun, KernelStatus, RunMeta};
+pub use protocol::{GuestEvent, Outcome, Plan, PlanItem, Record, Value};
+pub use run::{BootRun, HostInfo, KernelRun, KernelStatus, RunMeta};
 
 /// Version of everything this crate writes (`run.json`, result lines).
 ///

@@ -147,3 +147,30 @@ mod tests {
         assert_eq!(GuestEvent::parse("{\"type\":\"nope\"}"), None);
     }
 }
+
+/// What the guest runs: written by the host into the initramfs as `/plan.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub schema_version: u32,
+    /// Path of the module inside the initramfs.
+    pub module: String,
+    /// Module parameters passed to finit_module (e.g. `inject_ns=500`).
+    #[serde(default)]
+    pub module_params: String,
+    pub workloads: Vec<PlanItem>,
+}
+
+/// One workload process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanItem {
+    /// Workload name (also the record's `workload`).
+    pub name: String,
+    /// Binary path inside the initramfs.
+    pub binary: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Guest-side timeout in seconds; the process is killed after it.
+    pub timeout_s: u64,
+}

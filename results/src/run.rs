@@ -47,24 +47,41 @@ pub struct KernelRun {
     pub name: String,
     /// The spec as resolved (e.g. `debian:6.12.117+deb12-amd64`).
     pub spec: String,
-    /// Directory (relative to the run directory) with results.jsonl and console.log.
+    /// Directory (relative to the run directory) holding this kernel's files.
     pub dir: String,
-    /// Kernel release (`uname -r` as seen in the guest, or from the package before boot).
+    /// Kernel release (from the package or tree before boot; `uname -r` in the guest).
     pub release: String,
     /// `/proc/version` from the guest.
     pub proc_version: Option<String>,
     /// sha256 of the kernel's .config.
     pub config_digest: Option<String>,
-    /// Options that matter to pinning (CONFIG_TRANSPARENT_HUGEPAGE, PREEMPT*, ...).
+    /// Options that matter to pinning (CONFIG_TRANSPARENT_HUGEPAGE*, CONFIG_PREEMPT*, ...).
     pub config_options: BTreeMap<String, String>,
     pub page_size: Option<u64>,
+    /// sha256 of the pinbench.ko that was loaded.
+    pub module_digest: Option<String>,
+    /// One entry per VM boot (`--repeat`).
+    pub boots: Vec<BootRun>,
+    pub status: KernelStatus,
+}
+
+/// One VM boot of a kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BootRun {
+    pub index: u32,
+    /// results.jsonl of this boot, relative to the run directory.
+    pub results: String,
+    /// Kernel console log of this boot, relative to the run directory.
+    pub console: String,
     /// Seconds from QEMU start to the guest's first results line.
     pub boot_seconds: Option<f64>,
     /// Seconds the VM ran in total.
     pub vm_seconds: Option<f64>,
-    pub status: KernelStatus,
-    /// Number of records received.
+    /// Records received.
     pub records: u64,
+    /// Console lines that signal kernel trouble (panic, Oops, BUG:, WARNING:).
+    pub kernel_problems: Vec<String>,
+    pub status: KernelStatus,
 }
 
 /// How a kernel's part of the run ended.

@@ -2,4 +2,8 @@
 //! binaries share (buffers, /proc readers, record output). Binaries live in `src/bin/`.
 
 pub mod abi;
+pub mod buffers;
 pub mod dev;
+pub mod emit;
+pub mod mem;
+pub mod procfs;

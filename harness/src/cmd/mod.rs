@@ -1,0 +1,38 @@
+//! One module per subcommand; `dispatch` maps the parsed CLI to them.
+
+pub mod kernels;
+pub mod run;
+
+use crate::cli::{Cli, Command};
+use crate::{exit, UsageError};
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(a) => run::main(a),
+        Command::Kernels(k) => kernels::main(k),
+    }
+}
+
+/// Exit code for an error: usage/config errors 2, everything else (infrastructure) 3.
+pub fn exit_code_of(e: &anyhow::Error) -> i32 {
+    for cause in e.chain() {
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return exit::USAGE;
+        }
+        if let Some(k) = cause.downcast_ref::<crate::kernel::KernelError>() {
+            use crate::kernel::KernelError::*;
+            if matches!(
+                k,
+                BadSpec { .. } | UnknownRelease { .. } | LocalTreeIncomplete { .. }
+            ) {
+                return exit::USAGE;
+            }
+        }
+        if let Some(results::store::StoreError::Exists { .. }) =
+            cause.downcast_ref::<results::store::StoreError>()
+        {
+            return exit::USAGE;
+        }
+    }
+    exit::INFRA
+}

@@ -1,0 +1,206 @@
+//! `pin-latency`: for each buffer kind × pin mode × API × size, the behaviour (pages
+//! pinned or errno) and, where it succeeds, in-kernel BENCH samples: ns per call and per
+//! page, with the cold first pin (which includes faults) kept apart.
+//!
+//! Usage: `pin-latency [--quick] [--iterations N]`.
+
+use results::Value;
+use workloads::abi::*;
+use workloads::buffers::{Buffer, KINDS};
+use workloads::dev::Device;
+use workloads::emit::{errno_name, outcome, Emitter};
+
+/// Pin modes: name and PINBENCH_F_* flags.
+pub const MODES: &[(&str, u32)] = &[
+    ("read", 0),
+    ("write", F_WRITE),
+    ("longterm-read", F_LONGTERM),
+    ("longterm-write", F_LONGTERM | F_WRITE),
+    ("longterm-write-force", F_LONGTERM | F_WRITE | F_FORCE),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let iterations = args
+        .iter()
+        .position(|a| a == "--iterations")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 30 } else { 200 });
+    let (dev, info) = match Device::open_checked() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("pin-latency: {e}");
+            std::process::exit(2);
+        }
+    };
+    let em = Emitter::new("pin-latency");
+    let sizes: &[usize] = if quick { &[1, 512] } else { &[1, 16, 512] };
+    let apis: Vec<u32> = if quick {
+        vec![API_PIN_FAST, API_PIN, API_GET_FAST_ONLY]
+    } else {
+        (0..API_COUNT).collect()
+    };
+    let mut cells = 0u32;
+    for &kind in KINDS {
+        for &(mode, flags) in MODES {
+            for &api in &apis {
+                for &pages in sizes {
+                    cells += 1;
+                    let size = format!("{pages}p");
+                    let apin = api_name(api);
+                    let params = [
+                        ("kind", kind.to_string()),
+                        ("mode", mode.to_string()),
+                        ("api", apin.to_string()),
+                        ("pages", pages.to_string()),
+                    ];
+                    let id = [kind, mode, apin, size.as_str()];
+                    let with =
+                        |m: &'static str| -> Vec<&str> { id.iter().copied().chain([m]).collect() };
+                    if info.api_mask & (1 << api) == 0 {
+                        em.record(
+                            &with("outcome"),
+                            "pin-latency.outcome",
+                            &params,
+                            "pages",
+                            Value::Skip {
+                                reason: format!("{apin} is not available on this kernel"),
+                            },
+                        );
+                        continue;
+                    }
+                    if flags & F_LONGTERM != 0 && (api == API_GET_FAST || api == API_GET_FAST_ONLY)
+                    {
+                        em.record(
+                            &with("outcome"),
+                            "pin-latency.outcome",
+                            &params,
+                            "pages",
+                            Value::Skip {
+                                reason: "FOLL_LONGTERM is only meaningful with FOLL_PIN APIs"
+                                    .into(),
+                            },
+                        );
+                        continue;
+                    }
+                    let buf = match Buffer::new(kind, pages) {
+                        Ok(b) => b,
+                        Err(reason) => {
+                            em.record(
+                                &with("outcome"),
+                                "pin-latency.outcome",
+                                &params,
+                                "pages",
+                                Value::Skip { reason },
+                            );
+                            continue;
+                        }
+                    };
+                    // The first pin: behaviour, and its cost including faults.
+                    let first = match dev.pin(buf.addr, pages as u32, api, flags) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            em.record(
+                                &with("outcome"),
+                                "pin-latency.outcome",
+                                &params,
+                                "pages",
+                                Value::Skip {
+                                    reason: format!(
+                                        "module refused the request: {}",
+                                        errno_name(e)
+                                    ),
+                                },
+                            );
+                            continue;
+                        }
+                    };
+                    em.record(
+                        &with("outcome"),
+                        "pin-latency.outcome",
+                        &params,
+                        "pages",
+                        outcome(pages as u64, first.pinned as u64, first.error),
+                    );
+                    if let Some(slot) = first.slot {
+                        let _ = dev.unpin(slot, false);
+                    }
+                    if first.pinned == 0 {
+                        continue;
+                    }
+                    em.record(
+                        &with("first_pin_ns"),
+                        "pin-latency.first_pin_ns",
+                        &params,
+                        "ns",
+                        Value::Scalar {
+                            value: first.ns as f64,
+                        },
+                    );
+                    match dev.bench(buf.addr, pages as u32, api, flags, iterations) {
+                        Ok(b) if !b.pin_ns.is_empty() => {
+                            em.record(
+                                &with("cold_ns"),
+                                "pin-latency.cold_ns",
+                                &params,
+                                "ns",
+                                Value::Scalar {
+                                    value: b.cold_pin_ns as f64,
+                                },
+                            );
+                            let per_call: Vec<f64> = b.pin_ns.iter().map(|&t| t as f64).collect();
+                            let per_page: Vec<f64> = b
+                                .pin_ns
+                                .iter()
+                                .map(|&t| t as f64 / b.min_pinned.max(1) as f64)
+                                .collect();
+                            let unpin: Vec<f64> = b.unpin_ns.iter().map(|&t| t as f64).collect();
+                            em.record(
+                                &with("ns_per_call"),
+                                "pin-latency.ns_per_call",
+                                &params,
+                                "ns",
+                                Value::Samples { values: per_call },
+                            );
+                            em.record(
+                                &with("ns_per_page"),
+                                "pin-latency.ns_per_page",
+                                &params,
+                                "ns",
+                                Value::Samples { values: per_page },
+                            );
+                            em.record(
+                                &with("unpin_ns"),
+                                "pin-latency.unpin_ns",
+                                &params,
+                                "ns",
+                                Value::Samples { values: unpin },
+                            );
+                        }
+                        Ok(b) => em.record(
+                            &with("ns_per_call"),
+                            "pin-latency.ns_per_call",
+                            &params,
+                            "ns",
+                            Value::Skip {
+                                reason: format!("BENCH stopped: {:?}", b.error),
+                            },
+                        ),
+                        Err(e) => em.record(
+                            &with("ns_per_call"),
+                            "pin-latency.ns_per_call",
+                            &params,
+                            "ns",
+                            Value::Skip {
+                                reason: format!("BENCH refused: {}", errno_name(e)),
+                            },
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("pin-latency: {cells} cells");
+}
