@@ -419,8 +419,11 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
                 extra_cmdline: opts.extra_cmdline.clone(),
             };
             ui.send(Event::BootStart { kernel: name.clone(), boot });
+            let vm_start = std::time::Instant::now();
             let mut on_event = |ev: &GuestEvent| match ev {
-                GuestEvent::Hello { .. } => {}
+                GuestEvent::Hello { .. } => {
+                    ui.send(Event::Booted { kernel: name.clone(), boot, seconds: vm_start.elapsed().as_secs_f64() })
+                }
                 GuestEvent::WorkloadStart { workload, index, total } => ui.send(Event::Workload {
                     kernel: name.clone(),
                     index: *index,
@@ -436,9 +439,6 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
             let _ = std::fs::rename(&results_partial, &results_final);
             let boot_run = match outcome {
                 Ok(o) => {
-                    if let Some(s) = o.boot_seconds {
-                        ui.send(Event::Booted { kernel: name.clone(), boot, seconds: s });
-                    }
                     let status = boot_status(&o, &console);
                     let records = o.events.iter().filter(|e| matches!(e, GuestEvent::Record(_))).count() as u64;
                     let mut m = meta.lock().unwrap();

@@ -53,10 +53,11 @@
 #define PINBENCH_MAX_ITERS_CAP   (1u << 22)
 /*
  * Module-wide budget of held pages (slots of all files plus in-flight BENCH
- * pins).  On kernels before 6.5 a FOLL_PIN of an order-0 page (including
- * the shared zero page, which read pins of untouched anonymous memory
- * return) adds GUP_PIN_COUNTING_BIAS (1024) to its 32-bit refcount; 1 << 20
- * pins of one page stay at 2^30, safely below overflow.
+ * pins).  A FOLL_PIN of an order-0 page adds GUP_PIN_COUNTING_BIAS (1024)
+ * to its 32-bit refcount, and older kernels (6.1 included; 6.12 no longer)
+ * do so for the shared zero page too, which read pins of untouched
+ * anonymous memory return; 1 << 20 pins of one page stay at 2^30, safely
+ * below overflow.
  */
 #define PINBENCH_TOTAL_PAGES_CAP (1ul << 20)
 /* inject_ns is clamped to 1 s per pin call (soft-lockup / RCU safety). */
@@ -160,9 +161,10 @@ static u64 pinbench_inject(void)
  * WARN_ON_ONCE() are refused here, before they reach the kernel:
  *
  *  - PINBENCH_F_LONGTERM with a GET API (get_user_pages_fast,
- *    get_user_pages_fast_only): FOLL_LONGTERM requires FOLL_PIN.  5.12..6.2
- *    get_user_pages_fast() runs is_valid_gup_flags() which has
- *    WARN_ON_ONCE(gup_flags & FOLL_LONGTERM); from 6.3 is_valid_gup_args()
+ *    get_user_pages_fast_only): FOLL_LONGTERM requires FOLL_PIN.  Before
+ *    6.3, get_user_pages_fast() runs is_valid_gup_flags() (added by "mm/gup:
+ *    don't permit users to call get_user_pages with FOLL_LONGTERM"), which
+ *    has WARN_ON_ONCE(gup_flags & FOLL_LONGTERM); from 6.3 is_valid_gup_args()
  *    has WARN_ON_ONCE(!(gup_flags & FOLL_PIN) && (gup_flags &
  *    FOLL_LONGTERM)) for both GET fast entry points.  Refused on every
  *    kernel so that the ABI is the same everywhere.
@@ -748,7 +750,7 @@ static long pinbench_ioctl(struct file *file, unsigned int cmd,
 	case PINBENCH_IOC_WRITE:
 		return pinbench_ioc_write(pf, uarg);
 	default:
-		return -EINVAL;
+		return -ENOTTY;
 	}
 }
 

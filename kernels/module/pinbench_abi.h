@@ -22,6 +22,10 @@
  *
  * Errno table for ioctl(2) itself:
  *   EINVAL      unknown API, unknown flag bits, non-zero reserved field,
+ *               sum_ptr != 0 for PFNS, or a flag combination the API does
+ *               not take (the kernel would WARN): PINBENCH_F_LONGTERM with
+ *               a GET API (every kernel), PINBENCH_F_LONGTERM with
+ *               PIN_UNLOCKED on kernels before 6.3
  *               (an unknown ioctl number gets ENOTTY, as everywhere)
  *   ERANGE      nr_pages == 0, iterations == 0 or over max_bench_iters,
  *               output array capacity (nr) smaller than the slot
@@ -34,10 +38,15 @@
  *   ENOSPC      every slot of this open file is in use
  *   EFAULT      a user pointer (the argument or an output array) is bad
  *   EOPNOTSUPP  the API exists in the ABI but not on this kernel
- *   EPERM       WRITE on a slot that was not pinned with PINBENCH_F_WRITE
- *               (a device write through a read pin could hit the shared
- *               zero page or page cache that the process cannot write)
+ *   EPERM       WRITE, or UNPIN with PINBENCH_UNPIN_DIRTY, on a slot that
+ *               was not pinned with PINBENCH_F_WRITE (a device write through
+ *               a read pin could hit the shared zero page or page cache
+ *               that the process cannot write)
+ *   EDQUOT      the module-wide budget of held pages would be exceeded
+ *               (module parameter max_total_pages: the slots of all open
+ *               files plus running BENCHes together)
  *   ENOMEM      the module could not allocate its own bookkeeping
+ *   EINTR       a fatal signal arrived while waiting for the file's lock
  */
 #ifndef _PINBENCH_ABI_H
 #define _PINBENCH_ABI_H

@@ -4,7 +4,12 @@ use std::fs;
 use std::io;
 
 /// (nr_foll_pin_acquired, nr_foll_pin_released) from /proc/vmstat.
+///
+/// These are node counters kept per CPU and folded lazily, so a plain read can be off by a
+/// few; writing /proc/sys/vm/stat_refresh first folds every CPU's delta, which makes the
+/// two numbers exact.
 pub fn pin_counters() -> io::Result<(u64, u64)> {
+    let _ = fs::write("/proc/sys/vm/stat_refresh", "1");
     let v = vmstat()?;
     let get = |k: &str| {
         v.iter()

@@ -69,11 +69,13 @@ pub fn accel_args(accel: Accel, clock: Clock) -> Vec<String> {
         ],
         // icount needs single-threaded TCG; sleep=off lets idle guest time jump ahead
         // instead of waiting in real time.
+        // Without RDRAND/RDSEED the guest's randomness comes from its own (deterministic)
+        // timing instead of the host's entropy, which keeps runs repeatable.
         (Accel::Tcg, Clock::Icount) => vec![
             "-accel".into(),
             "tcg,thread=single".into(),
             "-cpu".into(),
-            "max".into(),
+            "max,rdrand=off,rdseed=off".into(),
             "-icount".into(),
             "shift=0,sleep=off".into(),
         ],
@@ -116,6 +118,11 @@ pub fn serial_args(console_log: &Path, results: &Path) -> Vec<String> {
     ]
 }
 
+/// Extra kernel command line for deterministic (icount) runs: no kernel or user address
+/// randomisation and no page allocator shuffling, so the same pins walk the same page
+/// tables and hit the same pages in every run.
+pub const DETERMINISTIC_CMDLINE: &str = "nokaslr norandmaps randomize_kstack_offset=off page_alloc.shuffle=0";
+
 /// Kernel command line. `panic=-1` reboots at once on panic and `-no-reboot` turns that
 /// reboot into a QEMU exit, so a panicked guest ends the VM instead of hanging it.
 /// `loglevel=5` keeps boot quiet but still shows WARN/BUG/Oops/panic (levels <= 4).
@@ -147,7 +154,11 @@ pub fn args(c: &VmConfig) -> Vec<String> {
     a.extend(accel_args(c.accel, c.clock));
     a.extend(machine_args(c.memory_mib, c.cpus));
     a.extend(serial_args(&c.console_log, &c.results));
-    a.extend(boot_args(&c.kernel, &c.initrd, &cmdline(&c.extra_cmdline)));
+    let extra = match c.clock {
+        Clock::Icount => format!("{DETERMINISTIC_CMDLINE} {}", c.extra_cmdline),
+        Clock::Wall => c.extra_cmdline.clone(),
+    };
+    a.extend(boot_args(&c.kernel, &c.initrd, &cmdline(&extra)));
     a
 }
 

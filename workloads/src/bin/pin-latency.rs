@@ -2,7 +2,8 @@
 //! pinned or errno) and, where it succeeds, in-kernel BENCH samples: ns per call and per
 //! page, with the cold first pin (which includes faults) kept apart.
 //!
-//! Usage: `pin-latency [--quick] [--iterations N]`.
+//! Usage: `pin-latency [--quick] [--iterations N] [--kinds K,..] [--modes M,..] [--apis A,..]
+//! [--sizes N,..]` (the filters narrow the matrix, e.g. for a focused comparison).
 
 use results::Value;
 use workloads::abi::*;
@@ -36,17 +37,32 @@ fn main() {
         }
     };
     let em = Emitter::new("pin-latency");
-    let sizes: &[usize] = if quick { &[1, 512] } else { &[1, 16, 512] };
-    let apis: Vec<u32> = if quick {
-        vec![API_PIN_FAST, API_PIN, API_GET_FAST_ONLY]
-    } else {
-        (0..API_COUNT).collect()
+    let list = |name: &str| -> Option<Vec<String>> {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|v| v.split(',').map(str::to_string).collect())
+    };
+    let sizes: Vec<usize> = match list("--sizes") {
+        Some(v) => v.iter().filter_map(|s| s.parse().ok()).collect(),
+        None if quick => vec![1, 512],
+        None => vec![1, 16, 512],
+    };
+    let apis: Vec<u32> = match list("--apis") {
+        Some(v) => v.iter().filter_map(|s| api_from_name(s)).collect(),
+        None if quick => vec![API_PIN_FAST, API_PIN, API_GET_FAST_ONLY],
+        None => (0..API_COUNT).collect(),
+    };
+    let kinds: Vec<&str> = match list("--kinds") {
+        Some(v) => KINDS.iter().copied().filter(|k| v.iter().any(|x| x == k)).collect(),
+        None => KINDS.to_vec(),
+    };
+    let modes: Vec<(&str, u32)> = match list("--modes") {
+        Some(v) => MODES.iter().copied().filter(|(m, _)| v.iter().any(|x| x == m)).collect(),
+        None => MODES.to_vec(),
     };
     let mut cells = 0u32;
-    for &kind in KINDS {
-        for &(mode, flags) in MODES {
+    for &kind in &kinds {
+        for &(mode, flags) in &modes {
             for &api in &apis {
-                for &pages in sizes {
+                for &pages in &sizes {
                     cells += 1;
                     let size = format!("{pages}p");
                     let apin = api_name(api);

@@ -407,6 +407,9 @@ fn misuse(c: &mut Checks, dev: &Device, info: &PinbenchInfo) {
         dev.write_raw(&mut w),
         Errno::EINVAL,
     );
+    c.expect_errno("dirty-unpin-of-read-pin", dev.unpin(slot, true), Errno::EPERM);
+    let mut q = PinbenchSlotQuery { slot, nr: 8, out_ptr: out.as_mut_ptr() as u64, sum_ptr: out.as_mut_ptr() as u64 };
+    c.expect_errno("pfns-with-sum-array", dev.query_raw(false, &mut q), Errno::EINVAL);
     dev.unpin(slot, false).unwrap();
     // Too many slots.
     c.check(
