@@ -271,3 +271,45 @@ fn bad_specs_and_unwritable_results_fail_early_and_clearly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("never overwrites"));
 }
+
+/// Ctrl-C (SIGINT) keeps what finished, marks the run incomplete, and leaves no QEMU behind.
+#[test]
+fn interrupt_keeps_finished_kernels_and_marks_the_run_incomplete() {
+    let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_t, dir) = out_dir("interrupted");
+    // Warm the cache first so the timing below is about VMs, not downloads.
+    assert_eq!(pinbench(&["kernels", "prepare", "debian:6.1", "debian:6.12"]).status.code(), Some(0));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pinbench"))
+        .args(["run", "--kernel", "debian:6.12", "--kernel", "debian:6.1", "--jobs", "1", "--workload", "selftest"])
+        .args(["--workload-args", "selftest=--fuzz 400000", "--out"])
+        .arg(&dir)
+        .spawn()
+        .unwrap();
+    // Wait until the first kernel finished, then interrupt during the second.
+    let start = std::time::Instant::now();
+    loop {
+        assert!(start.elapsed().as_secs() < 600, "first kernel never finished");
+        if let Ok(b) = std::fs::read(dir.join("run.json")) {
+            let v: Value = serde_json::from_slice(&b).unwrap();
+            if v["kernels"][0]["status"]["state"] != "pending" && v["kernels"][1]["boots"].as_array().map_or(true, |a| a.is_empty()) {
+                if v["kernels"][0]["status"]["state"] == "ok" {
+                    break;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    let run = run_json(&dir);
+    assert_eq!(run["complete"], false);
+    assert_eq!(run["kernels"][0]["status"]["state"], "ok", "{}", run["kernels"][0]["status"]);
+    assert_eq!(run["kernels"][1]["status"]["state"], "interrupted", "{}", run["kernels"][1]["status"]);
+    // The finished kernel's results are intact and complete.
+    let ev = events(&dir, &run["kernels"][0], 0);
+    assert!(ev.iter().any(|e| e["type"] == "done"));
+    let ps = Command::new("pgrep").args(["-f", dir.to_str().unwrap()]).output().unwrap();
+    assert!(ps.stdout.is_empty(), "QEMU still running after interrupt");
+}
