@@ -32,7 +32,7 @@ if ((${#missing[@]})); then
 fi
 
 # apt-cache needs package lists to resolve debian:<line> specs.
-if ! apt-cache pkgnames linux-image-6 2>/dev/null | grep -q .; then
+if [ -z "$(apt-cache pkgnames linux-image-6 2>/dev/null | head -n 1)" ]; then
   echo "setup-host: apt lists are empty; running apt-get update" >&2
   ${SUDO:-} apt-get update -q
 fi

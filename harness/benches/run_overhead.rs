@@ -13,7 +13,17 @@ use std::time::Instant;
 fn run(out: &std::path::Path) -> f64 {
     let t = Instant::now();
     let st = Command::new(env!("CARGO_BIN_EXE_pinbench"))
-        .args(["run", "--kernel", "debian:6.1", "--kernel", "debian:6.12", "--quick", "--jobs", "1", "--out"])
+        .args([
+            "run",
+            "--kernel",
+            "debian:6.1",
+            "--kernel",
+            "debian:6.12",
+            "--quick",
+            "--jobs",
+            "1",
+            "--out",
+        ])
         .arg(out)
         .status()
         .expect("run pinbench");
@@ -28,15 +38,25 @@ fn main() {
     let d = tempfile::tempdir().unwrap();
     let warm = run(&d.path().join("warm"));
     let wall = run(&d.path().join("measured"));
-    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(d.path().join("measured/run.json")).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("measured/run.json")).unwrap())
+            .unwrap();
     let mut in_qemu = 0.0;
     println!("warm-up run (downloads, module builds): {warm:.1} s");
-    println!("{:<14} {:>22} {:>14}", "kernel", "boot-to-first-result s", "VM seconds");
+    println!(
+        "{:<14} {:>22} {:>14}",
+        "kernel", "boot-to-first-result s", "VM seconds"
+    );
     for k in meta["kernels"].as_array().unwrap() {
         for b in k["boots"].as_array().unwrap() {
             let vm = b["vm_seconds"].as_f64().unwrap();
             in_qemu += vm;
-            println!("{:<14} {:>22.2} {:>14.2}", k["name"].as_str().unwrap(), b["boot_seconds"].as_f64().unwrap(), vm);
+            println!(
+                "{:<14} {:>22.2} {:>14.2}",
+                k["name"].as_str().unwrap(),
+                b["boot_seconds"].as_f64().unwrap(),
+                vm
+            );
         }
     }
     let outside = (wall - in_qemu) / wall;

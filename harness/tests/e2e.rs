@@ -14,7 +14,11 @@ use std::sync::Mutex;
 static VM_LOCK: Mutex<()> = Mutex::new(());
 
 fn pinbench(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pinbench")).args(args).env_remove("PINBENCH_GUEST_DIR").output().expect("run pinbench");
+    let out = Command::new(env!("CARGO_BIN_EXE_pinbench"))
+        .args(args)
+        .env_remove("PINBENCH_GUEST_DIR")
+        .output()
+        .expect("run pinbench");
     eprintln!(
         "$ pinbench {}\n--- stdout\n{}--- stderr\n{}--- exit {:?}",
         args.join(" "),
@@ -32,7 +36,8 @@ fn out_dir(name: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn run_json(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("run.json")).expect("run.json exists")).expect("run.json parses")
+    serde_json::from_slice(&std::fs::read(dir.join("run.json")).expect("run.json exists"))
+        .expect("run.json parses")
 }
 
 fn events(dir: &Path, kernel: &Value, boot: usize) -> Vec<Value> {
@@ -45,7 +50,9 @@ fn events(dir: &Path, kernel: &Value, boot: usize) -> Vec<Value> {
 }
 
 fn records<'a>(ev: &'a [Value], workload: &str) -> Vec<&'a Value> {
-    ev.iter().filter(|e| e["type"] == "record" && e["workload"] == workload).collect()
+    ev.iter()
+        .filter(|e| e["type"] == "record" && e["workload"] == workload)
+        .collect()
 }
 
 fn console(dir: &Path, kernel: &Value) -> String {
@@ -62,33 +69,59 @@ fn both_debian_lines_boot_and_pass_the_module_selftest() {
     let (_t, dir) = out_dir("run");
     let out = pinbench(&[
         "run",
-        "--kernel", "debian:6.1",
-        "--kernel", "debian:6.12",
-        "--workload", "selftest",
-        "--workload", "pin-latency",
+        "--kernel",
+        "debian:6.1",
+        "--kernel",
+        "debian:6.12",
+        "--workload",
+        "selftest",
+        "--workload",
+        "pin-latency",
         "--quick",
-        "--workload-args", "selftest=--fuzz 10000 --seed 20201",
-        "--out", dir.to_str().unwrap(),
+        "--workload-args",
+        "selftest=--fuzz 10000 --seed 20201",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     let run = run_json(&dir);
     assert_eq!(run["schema_version"], 1);
     assert_eq!(run["complete"], true);
     assert_eq!(run["clock"], "wall");
-    assert!(run["accel"] == "tcg" || run["accel"] == "kvm", "{}", run["accel"]);
-    assert!(run["host"]["qemu_version"].as_str().unwrap().contains("QEMU"));
+    assert!(
+        run["accel"] == "tcg" || run["accel"] == "kvm",
+        "{}",
+        run["accel"]
+    );
+    assert!(run["host"]["qemu_version"]
+        .as_str()
+        .unwrap()
+        .contains("QEMU"));
     let kernels = run["kernels"].as_array().unwrap();
     assert_eq!(kernels.len(), 2);
     for (k, line) in kernels.iter().zip(["6.1.", "6.12."]) {
         let name = k["name"].as_str().unwrap();
-        assert!(k["release"].as_str().unwrap().starts_with(line), "{name}: {}", k["release"]);
+        assert!(
+            k["release"].as_str().unwrap().starts_with(line),
+            "{name}: {}",
+            k["release"]
+        );
         assert!(k["spec"].as_str().unwrap().starts_with("debian:"), "{name}");
-        assert!(k["proc_version"].as_str().unwrap().contains("Linux version"), "{name}");
+        assert!(
+            k["proc_version"]
+                .as_str()
+                .unwrap()
+                .contains("Linux version"),
+            "{name}"
+        );
         assert_eq!(k["page_size"], 4096);
         assert_eq!(k["config_digest"].as_str().unwrap().len(), 64);
         assert_eq!(k["config_options"]["CONFIG_TRANSPARENT_HUGEPAGE"], "y");
         assert!(k["boots"][0]["boot_seconds"].as_f64().unwrap() > 0.0);
         let ev = events(&dir, k, 0);
-        let module = ev.iter().find(|e| e["type"] == "module").expect("module event");
+        let module = ev
+            .iter()
+            .find(|e| e["type"] == "module")
+            .expect("module event");
         assert_eq!(module["ok"], true, "{name}: {module}");
         assert_eq!(module["abi_version"], 1);
         let checks = records(&ev, "selftest");
@@ -98,12 +131,23 @@ fn both_debian_lines_boot_and_pass_the_module_selftest() {
             .map(|r| format!("{}: {}", r["id"], r["value"]["verdict"]))
             .collect();
         assert!(failed.is_empty(), "{name}: failed checks: {failed:#?}");
-        assert!(checks.len() > 30, "{name}: only {} selftest records", checks.len());
-        let calls = checks.iter().find(|r| r["id"] == "selftest/fuzz-calls").expect("fuzz ran");
+        assert!(
+            checks.len() > 30,
+            "{name}: only {} selftest records",
+            checks.len()
+        );
+        let calls = checks
+            .iter()
+            .find(|r| r["id"] == "selftest/fuzz-calls")
+            .expect("fuzz ran");
         assert_eq!(calls["value"]["value"], 10000.0);
         for end in ev.iter().filter(|e| e["type"] == "workload_end") {
             assert_eq!(end["exit_code"], 0, "{name}: {end}");
-            assert_eq!(end["pin_imbalance"], 0, "{name}: pin counters unbalanced after {}", end["workload"]);
+            assert_eq!(
+                end["pin_imbalance"], 0,
+                "{name}: pin counters unbalanced after {}",
+                end["workload"]
+            );
         }
         // A write pin of populated private anonymous memory succeeds on any kernel.
         let lat = records(&ev, "pin-latency");
@@ -112,7 +156,9 @@ fn both_debian_lines_boot_and_pass_the_module_selftest() {
             .find(|r| r["id"] == "pin-latency/anon-rw/write/pin-fast/512p/outcome")
             .expect("anon-rw write outcome recorded");
         assert_eq!(cell["value"]["pinned"], 512, "{name}: {cell}");
-        assert!(lat.iter().any(|r| r["metric"] == "pin-latency.ns_per_call" && r["value"]["kind"] == "samples"));
+        assert!(lat
+            .iter()
+            .any(|r| r["metric"] == "pin-latency.ns_per_call" && r["value"]["kind"] == "samples"));
         let con = console(&dir, k);
         for bad in ["WARNING:", "BUG:", "Oops", "Kernel panic"] {
             assert!(!con.contains(bad), "{name}: console has {bad}:\n{con}");
@@ -142,7 +188,12 @@ fn icount_runs_are_identical() {
         let mut s: Vec<(String, Value)> = records(&ev, "pin-latency")
             .into_iter()
             .filter(|r| r["metric"] == "pin-latency.ns_per_call")
-            .map(|r| (r["id"].as_str().unwrap().to_string(), r["value"]["values"].clone()))
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["value"]["values"].clone(),
+                )
+            })
             .collect();
         s.sort_by(|a, b| a.0.cmp(&b.0));
         assert!(s.len() >= 4, "too few timed cells: {s:?}");
@@ -153,20 +204,32 @@ fn icount_runs_are_identical() {
     // rare sample differs. Medians must be identical and nearly all samples equal.
     assert_eq!(samples[0].len(), samples[1].len());
     let median = |v: &Value| {
-        let mut x: Vec<f64> = v.as_array().unwrap().iter().map(|n| n.as_f64().unwrap()).collect();
+        let mut x: Vec<f64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_f64().unwrap())
+            .collect();
         x.sort_by(|a, b| a.partial_cmp(b).unwrap());
         x[x.len() / 2]
     };
     let (mut same, mut total) = (0, 0);
     for ((id_a, a), (id_b, b)) in samples[0].iter().zip(&samples[1]) {
         assert_eq!(id_a, id_b);
-        assert_eq!(median(a), median(b), "{id_a}: icount medians differ between runs");
+        assert_eq!(
+            median(a),
+            median(b),
+            "{id_a}: icount medians differ between runs"
+        );
         for (x, y) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
             total += 1;
             same += (x == y) as u32;
         }
     }
-    assert!(same as f64 >= 0.95 * total as f64, "only {same}/{total} icount samples identical between runs");
+    assert!(
+        same as f64 >= 0.95 * total as f64,
+        "only {same}/{total} icount samples identical between runs"
+    );
 }
 
 /// A kernel that panics at boot is named as such; an unknown spec fails alone; the other
@@ -176,10 +239,24 @@ fn failures_are_named_and_do_not_stop_other_kernels() {
     let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_t, dir) = out_dir("faults");
     let out = pinbench(&[
-        "run", "--kernel", "debian:9.99", "--kernel", "debian:6.12", "--workload", "selftest", "--quick",
-        "--workload-args", "selftest=--fuzz 100", "--out", dir.to_str().unwrap(),
+        "run",
+        "--kernel",
+        "debian:9.99",
+        "--kernel",
+        "debian:6.12",
+        "--workload",
+        "selftest",
+        "--quick",
+        "--workload-args",
+        "selftest=--fuzz 100",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(3), "a failed kernel makes the run exit 3");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a failed kernel makes the run exit 3"
+    );
     let run = run_json(&dir);
     let k = &run["kernels"];
     assert_eq!(k[0]["status"]["state"], "failed");
@@ -190,12 +267,30 @@ fn failures_are_named_and_do_not_stop_other_kernels() {
 
     // Panic at boot: rdinit points nowhere, so the kernel finds no init and panics.
     let (_t2, dir2) = out_dir("panic");
-    let out = pinbench(&["run", "--kernel", "debian:6.12", "--workload", "selftest", "--cmdline", "rdinit=/nonexistent", "--out", dir2.to_str().unwrap()]);
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "debian:6.12",
+        "--workload",
+        "selftest",
+        "--cmdline",
+        "rdinit=/nonexistent",
+        "--out",
+        dir2.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let run = run_json(&dir2);
-    let err = run["kernels"][0]["status"]["error"].as_str().unwrap().to_string();
+    let err = run["kernels"][0]["status"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(err.contains("panicked"), "{err}");
-    assert!(run["kernels"][0]["boots"][0]["vm_seconds"].as_f64().unwrap() < 120.0);
+    assert!(
+        run["kernels"][0]["boots"][0]["vm_seconds"]
+            .as_f64()
+            .unwrap()
+            < 120.0
+    );
 }
 
 /// A guest that hangs (panic=0 waits forever after the panic) is killed at the timeout.
@@ -204,16 +299,35 @@ fn a_hung_guest_is_killed_at_the_timeout() {
     let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_t, dir) = out_dir("hang");
     let out = pinbench(&[
-        "run", "--kernel", "debian:6.12", "--workload", "selftest", "--cmdline", "rdinit=/nonexistent panic=0",
-        "--timeout", "25", "--out", dir.to_str().unwrap(),
+        "run",
+        "--kernel",
+        "debian:6.12",
+        "--workload",
+        "selftest",
+        "--cmdline",
+        "rdinit=/nonexistent panic=0",
+        "--timeout",
+        "25",
+        "--out",
+        dir.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(3));
     let run = run_json(&dir);
-    let err = run["kernels"][0]["status"]["error"].as_str().unwrap().to_string();
+    let err = run["kernels"][0]["status"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(err.contains("did not finish within 25 s"), "{err}");
     // No QEMU left behind.
-    let ps = Command::new("pgrep").args(["-f", dir.to_str().unwrap()]).output().unwrap();
-    assert!(ps.stdout.is_empty(), "QEMU still running: {}", String::from_utf8_lossy(&ps.stdout));
+    let ps = Command::new("pgrep")
+        .args(["-f", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        ps.stdout.is_empty(),
+        "QEMU still running: {}",
+        String::from_utf8_lossy(&ps.stdout)
+    );
 }
 
 /// A module built for another kernel does not load; the error says so and the workload
@@ -224,16 +338,46 @@ fn a_module_for_another_kernel_is_refused_with_a_clear_error() {
     let prep = pinbench(&["kernels", "prepare", "debian:6.1"]);
     assert_eq!(prep.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&prep.stdout);
-    let ko = stdout.split_whitespace().skip_while(|w| *w != "module").nth(1).expect("module path printed").to_string();
+    let ko = stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "module")
+        .nth(1)
+        .expect("module path printed")
+        .to_string();
     let (_t, dir) = out_dir("wrong-module");
-    let out = pinbench(&["run", "--kernel", "debian:6.12", "--workload", "selftest", "--module", &ko, "--out", dir.to_str().unwrap()]);
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "debian:6.12",
+        "--workload",
+        "selftest",
+        "--module",
+        &ko,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let run = run_json(&dir);
-    let err = run["kernels"][0]["status"]["error"].as_str().unwrap().to_string();
-    assert!(err.contains("module did not load") && err.contains("built for this kernel"), "{err}");
+    let err = run["kernels"][0]["status"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("module did not load") && err.contains("built for this kernel"),
+        "{err}"
+    );
     let ev = events(&dir, &run["kernels"][0], 0);
-    let end = ev.iter().find(|e| e["type"] == "workload_end").expect("workload still reported");
-    assert!(end["stderr_tail"].as_str().unwrap().contains("module is not loaded"), "{end}");
+    let end = ev
+        .iter()
+        .find(|e| e["type"] == "workload_end")
+        .expect("workload still reported");
+    assert!(
+        end["stderr_tail"]
+            .as_str()
+            .unwrap()
+            .contains("module is not loaded"),
+        "{end}"
+    );
 }
 
 /// The module builds against both Debian lines' headers, for the right release.
@@ -248,7 +392,11 @@ fn module_builds_for_both_debian_lines() {
         let ko = words[words.iter().position(|w| *w == "module").unwrap() + 1];
         let data = std::fs::read(ko).unwrap();
         let vermagic = format!("vermagic={release} ");
-        assert!(data.windows(vermagic.len()).any(|w| w == vermagic.as_bytes()), "{ko} not built for {release}");
+        assert!(
+            data.windows(vermagic.len())
+                .any(|w| w == vermagic.as_bytes()),
+            "{ko} not built for {release}"
+        );
     }
     assert_eq!(stdout.lines().count(), 2);
 }
@@ -257,17 +405,38 @@ fn module_builds_for_both_debian_lines() {
 /// directory, each with a message that names the fix.
 #[test]
 fn bad_specs_and_unwritable_results_fail_early_and_clearly() {
-    let out = pinbench(&["run", "--kernel", "ubuntu:22.04", "--out", "/tmp/never-created-pinbench"]);
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "ubuntu:22.04",
+        "--out",
+        "/tmp/never-created-pinbench",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("debian:<line>"));
     assert!(!Path::new("/tmp/never-created-pinbench").exists());
-    let out = pinbench(&["run", "--kernel", "debian:6.12", "--out", "/proc/pinbench-cannot-write"]);
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "debian:6.12",
+        "--out",
+        "/proc/pinbench-cannot-write",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/proc/pinbench-cannot-write") && err.contains("writable"), "{err}");
+    assert!(
+        err.contains("/proc/pinbench-cannot-write") && err.contains("writable"),
+        "{err}"
+    );
     // An existing run is never overwritten.
     let d = tempfile::tempdir().unwrap();
-    let out = pinbench(&["run", "--kernel", "debian:6.12", "--out", d.path().to_str().unwrap()]);
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "debian:6.12",
+        "--out",
+        d.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("never overwrites"));
 }
@@ -278,9 +447,24 @@ fn interrupt_keeps_finished_kernels_and_marks_the_run_incomplete() {
     let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_t, dir) = out_dir("interrupted");
     // Warm the cache first so the timing below is about VMs, not downloads.
-    assert_eq!(pinbench(&["kernels", "prepare", "debian:6.1", "debian:6.12"]).status.code(), Some(0));
+    assert_eq!(
+        pinbench(&["kernels", "prepare", "debian:6.1", "debian:6.12"])
+            .status
+            .code(),
+        Some(0)
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_pinbench"))
-        .args(["run", "--kernel", "debian:6.12", "--kernel", "debian:6.1", "--jobs", "1", "--workload", "selftest"])
+        .args([
+            "run",
+            "--kernel",
+            "debian:6.12",
+            "--kernel",
+            "debian:6.1",
+            "--jobs",
+            "1",
+            "--workload",
+            "selftest",
+        ])
         .args(["--workload-args", "selftest=--fuzz 400000", "--out"])
         .arg(&dir)
         .spawn()
@@ -288,28 +472,48 @@ fn interrupt_keeps_finished_kernels_and_marks_the_run_incomplete() {
     // Wait until the first kernel finished, then interrupt during the second.
     let start = std::time::Instant::now();
     loop {
-        assert!(start.elapsed().as_secs() < 600, "first kernel never finished");
+        assert!(
+            start.elapsed().as_secs() < 600,
+            "first kernel never finished"
+        );
         if let Ok(b) = std::fs::read(dir.join("run.json")) {
             let v: Value = serde_json::from_slice(&b).unwrap();
-            if v["kernels"][0]["status"]["state"] != "pending" && v["kernels"][1]["boots"].as_array().map_or(true, |a| a.is_empty()) {
-                if v["kernels"][0]["status"]["state"] == "ok" {
-                    break;
-                }
+            if v["kernels"][0]["status"]["state"] == "ok"
+                && v["kernels"][1]["boots"]
+                    .as_array()
+                    .is_none_or(|a| a.is_empty())
+            {
+                break;
             }
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     std::thread::sleep(std::time::Duration::from_secs(8));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3));
     let run = run_json(&dir);
     assert_eq!(run["complete"], false);
-    assert_eq!(run["kernels"][0]["status"]["state"], "ok", "{}", run["kernels"][0]["status"]);
-    assert_eq!(run["kernels"][1]["status"]["state"], "interrupted", "{}", run["kernels"][1]["status"]);
+    assert_eq!(
+        run["kernels"][0]["status"]["state"], "ok",
+        "{}",
+        run["kernels"][0]["status"]
+    );
+    assert_eq!(
+        run["kernels"][1]["status"]["state"], "interrupted",
+        "{}",
+        run["kernels"][1]["status"]
+    );
     // The finished kernel's results are intact and complete.
     let ev = events(&dir, &run["kernels"][0], 0);
     assert!(ev.iter().any(|e| e["type"] == "done"));
-    let ps = Command::new("pgrep").args(["-f", dir.to_str().unwrap()]).output().unwrap();
+    let ps = Command::new("pgrep")
+        .args(["-f", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(ps.stdout.is_empty(), "QEMU still running after interrupt");
 }

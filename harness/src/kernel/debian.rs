@@ -48,9 +48,8 @@ pub fn in_line(release: &str, line: &str) -> bool {
     let nums_ok = nums
         .split('-')
         .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-    let suffix_ok = suffix.map_or(true, |s| {
-        s.starts_with("deb") && s[3..].chars().all(|c| c.is_ascii_digit())
-    });
+    let suffix_ok =
+        suffix.is_none_or(|s| s.starts_with("deb") && s[3..].chars().all(|c| c.is_ascii_digit()));
     nums_ok && suffix_ok
 }
 
@@ -209,7 +208,7 @@ fn download(pkg: &str, dir: &Path) -> Result<PathBuf> {
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .find(|p| {
-            p.file_name().map_or(false, |n| {
+            p.file_name().is_some_and(|n| {
                 let n = n.to_string_lossy();
                 n.starts_with(&format!("{pkg}_")) && n.ends_with(".deb")
             })

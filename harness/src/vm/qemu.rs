@@ -121,7 +121,8 @@ pub fn serial_args(console_log: &Path, results: &Path) -> Vec<String> {
 /// Extra kernel command line for deterministic (icount) runs: no kernel or user address
 /// randomisation and no page allocator shuffling, so the same pins walk the same page
 /// tables and hit the same pages in every run.
-pub const DETERMINISTIC_CMDLINE: &str = "nokaslr norandmaps randomize_kstack_offset=off page_alloc.shuffle=0";
+pub const DETERMINISTIC_CMDLINE: &str =
+    "nokaslr norandmaps randomize_kstack_offset=off page_alloc.shuffle=0";
 
 /// Kernel command line. `panic=-1` reboots at once on panic and `-no-reboot` turns that
 /// reboot into a QEMU exit, so a panicked guest ends the VM instead of hanging it.
@@ -174,7 +175,7 @@ mod tests {
             (
                 Accel::Tcg,
                 Clock::Icount,
-                "-accel tcg,thread=single -cpu max -icount shift=0,sleep=off",
+                "-accel tcg,thread=single -cpu max,rdrand=off,rdseed=off -icount shift=0,sleep=off",
             ),
         ];
         for (a, c, want) in cases {

@@ -277,7 +277,7 @@ fn misuse(c: &mut Checks, dev: &Device, info: &PinbenchInfo) {
         Errno::E2BIG,
     );
     c.expect_errno("unaligned", dev.pin(a + 1, 1, API_PIN_FAST, 0), Errno::EDOM);
-    let top = u64::MAX & !(ps as u64 - 1);
+    let top = !(ps as u64 - 1);
     c.expect_errno(
         "overflow",
         dev.pin(top, 16, API_PIN_FAST, 0),
@@ -366,7 +366,7 @@ fn misuse(c: &mut Checks, dev: &Device, info: &PinbenchInfo) {
     );
     c.expect_errno(
         "unknown-ioctl",
-        dev.raw_ioctl(nix::request_code_none!(PINBENCH_IOC_MAGIC, 0x3f) as u64, 0),
+        dev.raw_ioctl(nix::request_code_none!(PINBENCH_IOC_MAGIC, 0x3f), 0),
         Errno::ENOTTY,
     );
     // Slot queries.
@@ -407,9 +407,22 @@ fn misuse(c: &mut Checks, dev: &Device, info: &PinbenchInfo) {
         dev.write_raw(&mut w),
         Errno::EINVAL,
     );
-    c.expect_errno("dirty-unpin-of-read-pin", dev.unpin(slot, true), Errno::EPERM);
-    let mut q = PinbenchSlotQuery { slot, nr: 8, out_ptr: out.as_mut_ptr() as u64, sum_ptr: out.as_mut_ptr() as u64 };
-    c.expect_errno("pfns-with-sum-array", dev.query_raw(false, &mut q), Errno::EINVAL);
+    c.expect_errno(
+        "dirty-unpin-of-read-pin",
+        dev.unpin(slot, true),
+        Errno::EPERM,
+    );
+    let mut q = PinbenchSlotQuery {
+        slot,
+        nr: 8,
+        out_ptr: out.as_mut_ptr() as u64,
+        sum_ptr: out.as_mut_ptr() as u64,
+    };
+    c.expect_errno(
+        "pfns-with-sum-array",
+        dev.query_raw(false, &mut q),
+        Errno::EINVAL,
+    );
     dev.unpin(slot, false).unwrap();
     // Too many slots.
     c.check(
@@ -523,7 +536,7 @@ fn fuzz(c: &mut Checks, n: u64, seed: u64) {
                 PINBENCH_IOC_MAGIC,
                 rng.gen_range(0..32u8),
                 rng.gen_range(0..128usize)
-            ) as u64,
+            ),
             _ => {
                 [request::PIN, request::BENCH, request::READ][rng.gen_range(0..3)]
                     ^ (1 << rng.gen_range(16..30))
