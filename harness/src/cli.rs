@@ -19,6 +19,8 @@ pub enum Command {
     /// List, or fetch and prepare, kernels.
     #[command(subcommand)]
     Kernels(KernelsCommand),
+    /// Compare a baseline run against candidates: speed verdicts and behaviour changes.
+    Compare(CompareArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +70,58 @@ pub struct RunArgs {
     /// Extra arguments for one workload: NAME=ARGS (space separated), e.g. "selftest=--fuzz 20000 --seed 7".
     #[arg(long = "workload-args", value_name = "NAME=ARGS")]
     pub workload_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline: a run directory, or RUN:KERNEL for one kernel of it (e.g. runs/x:debian:6.1).
+    /// Alone, a run with several kernels compares its first kernel against the others.
+    #[arg(value_name = "BASE")]
+    pub base: String,
+    /// Candidates: run directories (every kernel in them) or RUN:KERNEL.
+    #[arg(value_name = "NEW")]
+    pub new: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Noise band in percent: changes inside it never count [default: 2 for wall, 0.5 for icount].
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub noise_band: Option<f64>,
+    /// Significance level for the Benjamini-Hochberg adjusted p-value.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
+    pub alpha: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Text,
+    Markdown,
+    Json,
+    Html,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    if (0.0..100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the noise band is a percentage in [0, 100)".into())
+    }
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err("alpha is a probability in (0, 1), e.g. 0.01".into())
+    }
 }
 
 #[derive(Debug, Subcommand)]

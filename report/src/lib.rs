@@ -1,1 +1,11 @@
 //! pinbench report: statistics, comparison verdicts and exporters (see issue 5).
+//!
+//! - [`stats`]: samples, medians, bootstrap ratio CIs, Mann-Whitney / KS tests, BH.
+//! - [`compare`]: load run directories, pool boots, decide a verdict per metric and list
+//!   behaviour changes apart from speed.
+//! - [`table`] and [`export`]: one table model, rendered as text, markdown or JSON.
+
+pub mod compare;
+pub mod export;
+pub mod stats;
+pub mod table;

@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` maps the parsed CLI to them.
 
+pub mod compare;
 pub mod kernels;
 pub mod run;
 
@@ -10,6 +11,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(a) => run::main(a),
         Command::Kernels(k) => kernels::main(k),
+        Command::Compare(a) => compare::main(a),
     }
 }
 
