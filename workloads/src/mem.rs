@@ -1,8 +1,11 @@
 //! Memory the workloads pin: anonymous mappings with a known pattern, helpers to fill,
 //! protect and inspect them.
 
-use nix::sys::mman::{mmap_anonymous, mprotect, munmap, MapFlags, ProtFlags};
+use nix::sys::mman::{
+    madvise, mmap, mmap_anonymous, mprotect, munmap, MapFlags, MmapAdvise, ProtFlags,
+};
 use std::num::NonZeroUsize;
+use std::os::fd::AsFd;
 use std::ptr::NonNull;
 
 /// An owned anonymous mapping, unmapped on drop.
@@ -19,6 +22,26 @@ impl Mapping {
                 NonZeroUsize::new(len).expect("len > 0"),
                 prot,
                 flags | MapFlags::MAP_ANONYMOUS,
+            )?
+        };
+        Ok(Mapping { ptr, len })
+    }
+
+    /// A mapping of `len` bytes of the file `fd` from offset 0.
+    pub fn file<F: AsFd>(
+        len: usize,
+        prot: ProtFlags,
+        flags: MapFlags,
+        fd: F,
+    ) -> nix::Result<Mapping> {
+        let ptr = unsafe {
+            mmap(
+                None,
+                NonZeroUsize::new(len).expect("len > 0"),
+                prot,
+                flags,
+                fd,
+                0,
             )?
         };
         Ok(Mapping { ptr, len })
@@ -69,6 +92,18 @@ impl Mapping {
     pub fn protect(&self, prot: ProtFlags) -> nix::Result<()> {
         unsafe { mprotect(self.ptr, self.len, prot) }
     }
+}
+
+/// mprotect a page-aligned sub-range `[addr, addr + len)` of some mapping.
+pub fn protect_range(addr: u64, len: usize, prot: ProtFlags) -> nix::Result<()> {
+    let p = NonNull::new(addr as *mut libc::c_void).ok_or(nix::errno::Errno::EINVAL)?;
+    unsafe { mprotect(p, len, prot) }
+}
+
+/// madvise a page-aligned range `[addr, addr + len)`.
+pub fn advise(addr: u64, len: usize, advice: MmapAdvise) -> nix::Result<()> {
+    let p = NonNull::new(addr as *mut libc::c_void).ok_or(nix::errno::Errno::EINVAL)?;
+    unsafe { madvise(p, len, advice) }
 }
 
 impl Drop for Mapping {

@@ -54,3 +54,78 @@ pub fn pagemap_pfn(pid: &str, vaddr: u64, page_size: u64) -> io::Result<Option<u
     let pfn = e & ((1u64 << 55) - 1);
     Ok((present && pfn != 0).then_some(pfn))
 }
+
+/// PFNs of `n` consecutive pages from `vaddr` in process `pid` ("self" for this one), read
+/// from /proc/PID/pagemap in one go; None for pages not present (or PFNs hidden).
+pub fn pagemap_pfns(
+    pid: &str,
+    vaddr: u64,
+    n: usize,
+    page_size: u64,
+) -> io::Result<Vec<Option<u64>>> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::File::open(format!("/proc/{pid}/pagemap"))?;
+    let mut buf = vec![0u8; n * 8];
+    f.read_exact_at(&mut buf, (vaddr / page_size) * 8)?;
+    Ok(buf
+        .chunks_exact(8)
+        .map(|c| {
+            let e = u64::from_ne_bytes(c.try_into().unwrap());
+            let pfn = e & ((1u64 << 55) - 1);
+            (e >> 63 & 1 == 1 && pfn != 0).then_some(pfn)
+        })
+        .collect())
+}
+
+/// A VMA's (start, end) and its smaps fields in kB.
+pub type SmapsEntry = ((u64, u64), Vec<(String, u64)>);
+
+/// The /proc/self/smaps entry of the mapping (VMA) that contains `vaddr`: its
+/// (start, end) and its fields in kB (e.g. "AnonHugePages").
+pub fn smaps_entry(vaddr: u64) -> io::Result<Option<SmapsEntry>> {
+    let text = fs::read_to_string("/proc/self/smaps")?;
+    let mut cur: Option<SmapsEntry> = None;
+    for line in text.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if let Some((a, b)) = first.split_once('-') {
+            if let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) {
+                if cur
+                    .as_ref()
+                    .is_some_and(|((s, e), _)| (*s..*e).contains(&vaddr))
+                {
+                    return Ok(cur);
+                }
+                cur = Some(((a, b), Vec::new()));
+                continue;
+            }
+        }
+        if let (Some((_, fields)), Some((k, v))) = (cur.as_mut(), line.split_once(':')) {
+            if let Some(kb) = v.trim().strip_suffix(" kB") {
+                if let Ok(kb) = kb.trim().parse() {
+                    fields.push((k.to_string(), kb));
+                }
+            }
+        }
+    }
+    Ok(cur.filter(|((s, e), _)| (*s..*e).contains(&vaddr)))
+}
+
+/// A snapshot of /proc/vmstat taken after folding the per-CPU counters (stat_refresh), for
+/// deltas around a scenario.
+pub struct VmstatSnapshot(Vec<(String, u64)>);
+
+impl VmstatSnapshot {
+    pub fn take() -> io::Result<VmstatSnapshot> {
+        let _ = fs::write("/proc/sys/vm/stat_refresh", "1");
+        Ok(VmstatSnapshot(vmstat()?))
+    }
+
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// `later - self` for `key` (None if the key does not exist on this kernel).
+    pub fn delta(&self, later: &VmstatSnapshot, key: &str) -> Option<i64> {
+        Some(later.get(key)? as i64 - self.get(key)? as i64)
+    }
+}

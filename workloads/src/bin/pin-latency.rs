@@ -38,12 +38,21 @@ fn main() {
     };
     let em = Emitter::new("pin-latency");
     let list = |name: &str| -> Option<Vec<String>> {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|v| v.split(',').map(str::to_string).collect())
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.split(',').map(str::to_string).collect())
     };
-    let sizes: Vec<usize> = match list("--sizes") {
-        Some(v) => v.iter().filter_map(|s| s.parse().ok()).collect(),
-        None if quick => vec![1, 512],
-        None => vec![1, 16, 512],
+    let size_arg: Option<Vec<usize>> =
+        list("--sizes").map(|v| v.iter().filter_map(|s| s.parse().ok()).collect());
+    // THP buffers are whole huge pages: 2 MiB and 32 MiB instead of the base-page sizes.
+    let sizes_for = |kind: &str| -> Vec<usize> {
+        match (&size_arg, kind) {
+            (Some(v), _) => v.clone(),
+            (None, "thp") => vec![512, 8192],
+            (None, _) if quick => vec![1, 512],
+            (None, _) => vec![1, 16, 512],
+        }
     };
     let apis: Vec<u32> = match list("--apis") {
         Some(v) => v.iter().filter_map(|s| api_from_name(s)).collect(),
@@ -51,18 +60,26 @@ fn main() {
         None => (0..API_COUNT).collect(),
     };
     let kinds: Vec<&str> = match list("--kinds") {
-        Some(v) => KINDS.iter().copied().filter(|k| v.iter().any(|x| x == k)).collect(),
+        Some(v) => KINDS
+            .iter()
+            .copied()
+            .filter(|k| v.iter().any(|x| x == k))
+            .collect(),
         None => KINDS.to_vec(),
     };
     let modes: Vec<(&str, u32)> = match list("--modes") {
-        Some(v) => MODES.iter().copied().filter(|(m, _)| v.iter().any(|x| x == m)).collect(),
+        Some(v) => MODES
+            .iter()
+            .copied()
+            .filter(|(m, _)| v.iter().any(|x| x == m))
+            .collect(),
         None => MODES.to_vec(),
     };
     let mut cells = 0u32;
     for &kind in &kinds {
         for &(mode, flags) in &modes {
             for &api in &apis {
-                for &pages in &sizes {
+                for pages in sizes_for(kind) {
                     cells += 1;
                     let size = format!("{pages}p");
                     let apin = api_name(api);
