@@ -43,7 +43,14 @@ pub fn main(args: CompareArgs) -> anyhow::Result<i32> {
             std::fs::write(path, out)
                 .with_context(|| format!("writing the report to {}", path.display()))?;
         }
-        None => print!("{out}"),
+        None => {
+            // A reader that stops early (`| head`) is not an error.
+            use std::io::Write;
+            match std::io::stdout().write_all(out.as_bytes()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r.context("writing the report to stdout")?,
+            }
+        }
     }
     Ok(if cmp.has_regression() {
         exit::REGRESSION
