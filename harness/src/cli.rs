@@ -21,6 +21,23 @@ pub enum Command {
     Kernels(KernelsCommand),
     /// Compare a baseline run against candidates: speed verdicts and behaviour changes.
     Compare(CompareArgs),
+    /// Check this host (QEMU, KVM, apt, build tools, cache space) and print the fix for each problem.
+    Doctor {
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script, e.g. `pinbench completions bash > /etc/bash_completion.d/pinbench`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (pinbench.1 and one per subcommand) into a directory.
+    Man {
+        /// Directory to write into (created if missing).
+        #[arg(long, default_value = "man")]
+        out_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod doctor;
 pub mod guest;
 pub mod kernel;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` maps the parsed CLI to them.
 
 pub mod compare;
+pub mod doctor;
 pub mod kernels;
 pub mod run;
 
@@ -12,6 +13,18 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(a) => run::main(a),
         Command::Kernels(k) => kernels::main(k),
         Command::Compare(a) => compare::main(a),
+        Command::Doctor { json } => doctor::main(json),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "pinbench", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Command::Man { out_dir } => {
+            std::fs::create_dir_all(&out_dir)?;
+            clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &out_dir)?;
+            eprintln!("man pages written to {}", out_dir.display());
+            Ok(exit::OK)
+        }
     }
 }
 

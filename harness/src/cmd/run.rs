@@ -66,6 +66,15 @@ pub fn main(a: RunArgs) -> anyhow::Result<i32> {
         workload_args: parse_workload_args(&a.workload_args)?,
         command_line: std::env::args().collect(),
     };
+    // The doctor's offline checks first: a missing QEMU or a full cache should not surface
+    // minutes into a run.
+    let problems = crate::doctor::preflight();
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "this host is not ready for `pinbench run` (`pinbench doctor` checks everything):\n{}",
+            crate::doctor::render(&problems).trim_end()
+        );
+    }
     let ui = Ui::new();
     let cancel = install_interrupt_flag();
     let summary = run(&opts, &ui, &cancel)?;

@@ -30,6 +30,13 @@ pub struct Decision {
     pub warning: Option<String>,
 }
 
+/// The probe verdict cached in `cache_dir/kvm-probe.json`, if any.
+pub fn cached_verdict(cache_dir: &Path) -> Option<ProbeVerdict> {
+    std::fs::read(cache_dir.join("kvm-probe.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
 /// Decide without probing where the answer is already known; `probe` runs a real KVM
 /// boot and returns Ok(()) if the guest completed, Err(why) otherwise.
 pub fn decide(
