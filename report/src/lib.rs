@@ -5,6 +5,7 @@
 //!   behaviour changes apart from speed.
 //! - [`table`] and [`export`]: one table model, rendered as text, markdown or JSON.
 
+pub mod changepoint;
 pub mod compare;
 pub mod export;
 pub mod stats;
