@@ -5,6 +5,9 @@
 #
 #   scripts/fresh-machine.sh [DIR]      (default DIR: /var/tmp/pinbench-fresh; needs root)
 #
+# The chroot also gets the host's /etc/resolv.conf, apt sources and local CA certificates
+# (/usr/local/share/ca-certificates): network settings of the machine, not project state.
+#
 # What is *not* fresh: the Rust toolchain. A fresh machine gets it from rustup.rs; where the
 # network only reaches package registries (this project's CI), the host's ~/.cargo and
 # ~/.rustup are bind-mounted read-only into the chroot instead (set FRESH_RUST=none to skip
@@ -39,10 +42,14 @@ fi
 # The host's apt sources (the same mirror and security suite CI uses).
 cp /etc/apt/sources.list.d/*.sources "$dir/etc/apt/sources.list.d/" 2>/dev/null || true
 cp /etc/resolv.conf "$dir/etc/resolv.conf"
+# Local CAs of this network (an egress proxy signs TLS with its own CA): a machine on this
+# network needs them whatever it runs; ca-certificates (installed by setup-host) picks them up.
+mkdir -p "$dir/usr/local/share/ca-certificates"
+cp -r /usr/local/share/ca-certificates/. "$dir/usr/local/share/ca-certificates/" 2>/dev/null || true
 rm -rf "$dir/root/pinbench"
 git clone -q "$src" "$dir/root/pinbench"
 
-bind /proc "$dir/proc"; bind /sys "$dir/sys"; bind /dev "$dir/dev"
+bind /proc "$dir/proc"; bind /sys "$dir/sys"; bind /dev "$dir/dev"; bind /dev/pts "$dir/dev/pts"
 if [ "${FRESH_RUST:-host}" = host ]; then
   bind "$HOME/.rustup" "$dir/root/.rustup" ro
   bind "$HOME/.cargo/bin" "$dir/root/.cargo/bin" ro
