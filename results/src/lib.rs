@@ -6,7 +6,9 @@
 //! - [`run`]: `run.json`, the metadata of one `pinbench run` (kernels, accel, clock, host).
 //! - [`store`]: atomic writes, never-overwrite run directories, and loading with clear errors
 //!   for corrupt files or unknown schema versions.
+//! - [`history`]: the nightly history (`index.jsonl`, one line per night, its own version).
 
+pub mod history;
 pub mod protocol;
 pub mod run;
 pub mod store;
