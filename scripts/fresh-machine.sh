@@ -46,6 +46,7 @@ cp /etc/resolv.conf "$dir/etc/resolv.conf"
 # network needs them whatever it runs; ca-certificates (installed by setup-host) picks them up.
 mkdir -p "$dir/usr/local/share/ca-certificates"
 cp -r /usr/local/share/ca-certificates/. "$dir/usr/local/share/ca-certificates/" 2>/dev/null || true
+if [ -x "$dir/usr/sbin/update-ca-certificates" ]; then chroot "$dir" update-ca-certificates >/dev/null; fi
 rm -rf "$dir/root/pinbench"
 git clone -q "$src" "$dir/root/pinbench"
 
