@@ -21,6 +21,10 @@ pub enum Command {
     Kernels(KernelsCommand),
     /// Compare a baseline run against candidates: speed verdicts and behaviour changes.
     Compare(CompareArgs),
+    /// Nightly run: the configured matrix into the history, compared, with change points.
+    Nightly(NightlyArgs),
+    /// Print metrics' series over the nightly history.
+    History(HistoryArgs),
     /// Check this host (QEMU, KVM, apt, build tools, cache space) and print the fix for each problem.
     Doctor {
         /// Print the checks as JSON.
@@ -110,6 +114,41 @@ pub struct CompareArgs {
     /// Significance level for the Benjamini-Hochberg adjusted p-value.
     #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
     pub alpha: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct NightlyArgs {
+    /// Nightly config (TOML, docs/config.md) [default: the embedded default].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// History directory [default: the config's `history`, else history/ in the results store].
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// The night's date, YYYY-MM-DD [default: today, UTC].
+    #[arg(long)]
+    pub date: Option<String>,
+    /// VMs at once [default: host cores / vCPUs per guest].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the embedded default config and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only metrics whose id matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub metric: Option<String>,
+    /// Only this kernel (its name in the nightly config).
+    #[arg(long, value_name = "NAME")]
+    pub kernel: Option<String>,
+    /// History directory [default: as for `pinbench nightly`].
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// Nightly config whose `history` to read [default: the embedded default].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

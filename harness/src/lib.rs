@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod doctor;
 pub mod guest;
 pub mod kernel;
+pub mod nightly;
 pub mod plan;
 pub mod run;
 pub mod ui;

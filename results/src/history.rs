@@ -19,6 +19,8 @@ pub const HISTORY_SCHEMA_VERSION: u32 = 1;
 pub struct KernelIdentity {
     /// Name in the nightly config (stable across nights, e.g. `debian:6.12`).
     pub name: String,
+    /// The kernel's name inside the night's run directory (for `RUN:KERNEL`).
+    pub run_kernel: String,
     /// Spec as resolved that night (e.g. `debian:6.12.117+deb12-amd64`).
     pub spec: String,
     pub release: String,
@@ -155,6 +157,7 @@ mod tests {
             run: format!("nights/{date}"),
             kernels: vec![KernelIdentity {
                 name: "debian:6.12".into(),
+                run_kernel: "debian:6.12".into(),
                 spec: "debian:6.12.117+deb12-amd64".into(),
                 release: "6.12.117+deb12-amd64".into(),
                 config_digest: Some("ab".into()),

@@ -2,7 +2,9 @@
 
 pub mod compare;
 pub mod doctor;
+pub mod history;
 pub mod kernels;
+pub mod nightly;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -13,6 +15,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(a) => run::main(a),
         Command::Kernels(k) => kernels::main(k),
         Command::Compare(a) => compare::main(a),
+        Command::Nightly(a) => nightly::main(a),
+        Command::History(a) => history::main(a),
         Command::Doctor { json } => doctor::main(json),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
