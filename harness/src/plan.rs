@@ -26,6 +26,14 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         timeout_full_s: 1800,
     },
     WorkloadDef {
+        name: "cow",
+        binary: "cow",
+        about: "COW copies and pin coherence across fork (scenarios a-e) per pin mode, API, base pages and THP",
+        default: true,
+        timeout_quick_s: 120,
+        timeout_full_s: 1200,
+    },
+    WorkloadDef {
         name: "selftest",
         binary: "selftest",
         about: "the module's own test: every ioctl, every misuse errno, and a seeded ioctl fuzz",

@@ -129,3 +129,21 @@ impl VmstatSnapshot {
         Some(later.get(key)? as i64 - self.get(key)? as i64)
     }
 }
+
+/// Read `len` bytes at `vaddr` of process `pid` through /proc/PID/mem (root, or a child
+/// of ours): how that process sees its memory now, without asking it.
+pub fn read_mem(pid: &str, vaddr: u64, len: usize) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::File::open(format!("/proc/{pid}/mem"))?;
+    let mut buf = vec![0u8; len];
+    f.read_exact_at(&mut buf, vaddr)?;
+    Ok(buf)
+}
+
+/// Write `data` at `vaddr` of this process through /proc/self/mem: a FOLL_FORCE write, as a
+/// debugger sets a breakpoint, which works on read-only private mappings too.
+pub fn write_self_mem(vaddr: u64, data: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::OpenOptions::new().write(true).open("/proc/self/mem")?;
+    f.write_all_at(data, vaddr)
+}
