@@ -46,8 +46,10 @@ pub const KINDS: &[&str] = &[
 
 /// Kinds [`Buffer::new`] also makes but the pin-latency matrix does not iterate:
 /// `thp-unpopulated` (a 2 MiB-aligned MADV_HUGEPAGE anonymous range that was only
-/// read-faulted, so it maps the huge zero page where the kernel uses one).
-pub const EXTRA_KINDS: &[&str] = &["thp-unpopulated"];
+/// read-faulted, so it maps the huge zero page where the kernel uses one) and `anon-rw-4k`
+/// (anon-rw with MADV_NOHUGEPAGE before it is populated: base pages even where THP is
+/// `always`; used by fork-cost).
+pub const EXTRA_KINDS: &[&str] = &["thp-unpopulated", "anon-rw-4k"];
 
 /// Size of a PMD-mapped transparent huge page on x86-64.
 pub const HPAGE_SIZE: usize = 2 << 20;
@@ -108,8 +110,12 @@ impl Buffer {
             _file: file,
         };
         match kind {
-            "anon-rw" | "anon-ro" | "anon-unpopulated" | "anon-shared" => {
+            "anon-rw" | "anon-ro" | "anon-unpopulated" | "anon-shared" | "anon-rw-4k" => {
                 let mut m = Mapping::anon_rw(len).map_err(|e| format!("mmap: {e}"))?;
+                if kind == "anon-rw-4k" {
+                    advise(m.addr(), len, MmapAdvise::MADV_NOHUGEPAGE)
+                        .map_err(|e| format!("madvise(MADV_NOHUGEPAGE): {e}"))?;
+                }
                 if kind != "anon-unpopulated" {
                     m.fill_pattern(seed, ps);
                 }
