@@ -149,12 +149,23 @@ impl CellOut<'_> {
     }
 
     fn rec_with(&self, metric: &str, unit: &str, value: Value, extra: &[(&str, String)]) {
+        self.rec_as(metric, &format!("cow.{metric}"), unit, value, extra);
+    }
+
+    /// A record whose id ends in `suffix` and whose metric family is `family`.
+    fn rec_as(
+        &self,
+        suffix: &str,
+        family: &str,
+        unit: &str,
+        value: Value,
+        extra: &[(&str, String)],
+    ) {
         let mut id: Vec<&str> = self.id.iter().map(String::as_str).collect();
-        id.push(metric);
+        id.push(suffix);
         let mut params: Vec<(&str, String)> = self.params.clone();
         params.extend(extra.iter().cloned());
-        self.em
-            .record(&id, &format!("cow.{metric}"), &params, unit, value);
+        self.em.record(&id, family, &params, unit, value);
     }
 
     fn count(&self, metric: &str, n: usize) {
@@ -590,8 +601,9 @@ fn run_cell(
                 reason: format!("{k} is not in this kernel's /proc/vmstat"),
             },
         };
-        out.rec_with(
+        out.rec_as(
             &format!("vmstat/{k}"),
+            "cow.vmstat_delta",
             "count",
             value,
             &[("counter", k.to_string())],
