@@ -750,3 +750,50 @@ fn main() {
     }
     eprintln!("cow: {cells} cells");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_move_only_when_present_on_both_sides() {
+        let a = [Some(1), Some(2), None, Some(4)];
+        let b = [Some(1), Some(9), Some(3), None];
+        assert_eq!(moved(&a, &b), 1);
+    }
+
+    #[test]
+    fn coherence_classes() {
+        let original = [10, 20, 30, 40];
+        let own = [11, 21, 30, 40];
+        let other = [12, 22, 32, 40];
+        // page 0 coherent, 1 leak, 2 stale (process reads 30 = original too: coherent wins),
+        // 3 other.
+        let pin = [11, 22, 30, 99];
+        assert_eq!(
+            classify(&pin, &own, Some(&other), &original),
+            ["coherent", "leak", "coherent", "other"]
+        );
+        let own2 = [11, 21, 31, 41];
+        assert_eq!(
+            classify(&[10, 20, 30, 40], &own2, None, &original),
+            ["stale"; 4]
+        );
+        // Data the other process never changed is not a leak.
+        assert_eq!(classify(&[40], &[40], Some(&[40]), &[40]), ["coherent"]);
+    }
+
+    #[test]
+    fn one_verdict_per_cell_with_counts() {
+        assert_eq!(verdict(&["stale", "stale"]).0, "stale");
+        let (v, counts) = verdict(&["leak", "coherent", "leak"]);
+        assert_eq!(v, "mixed");
+        assert_eq!(
+            counts,
+            [
+                ("pages_leak", "2".to_string()),
+                ("pages_coherent", "1".to_string())
+            ]
+        );
+    }
+}
