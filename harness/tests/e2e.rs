@@ -557,6 +557,8 @@ fn cow_and_fork_cost_yield_every_cell_on_both_debian_lines() {
         ("pin-fork", &["anon-rw", "thp"]),
         ("child-pin", &["anon-rw", "thp"]),
         ("child-pin-unmap", &["anon-rw", "thp"]),
+        ("shared-pin", &["anon-rw", "thp"]),
+        ("previously-shared-pin", &["anon-rw", "thp"]),
         ("zero-page", &["anon-unpopulated", "thp-unpopulated"]),
         ("force-write", &["rodata", "thp", "file-ro-private"]),
         ("device-write", &["anon-rw", "thp"]),

@@ -9,6 +9,8 @@
 //!   the child's pin see the parent's new data ("leak", the CVE-2020-29374 class)?
 //!   `child-pin-unmap` is the same with the child unmapping its range after the pin, as
 //!   cow.c's vmsplice-in-child case does;
+//! - `shared-pin` and `previously-shared-pin` (cow.c's R/O pin tests): fork, (the child
+//!   exits,) then the parent pins its still (or formerly) COW-shared pages and writes them;
 //! - `zero-page` (c): read pin of never-touched memory (the shared zero page, or the huge
 //!   zero page for THP), then the process writes;
 //! - `force-write` (d): pin `.rodata` or a private read-only tmpfs file mapping, then write
@@ -62,6 +64,7 @@ const NO_FILE_THP: &str = "no huge private read-only file mapping here: .rodata 
 enum Scenario {
     PinFork,
     ChildPin { unmap: bool },
+    SharedPin { child_gone: bool },
     ZeroPage,
     ForceWrite,
     DeviceWrite,
@@ -71,6 +74,8 @@ const SCENARIOS: &[Scenario] = &[
     Scenario::PinFork,
     Scenario::ChildPin { unmap: false },
     Scenario::ChildPin { unmap: true },
+    Scenario::SharedPin { child_gone: false },
+    Scenario::SharedPin { child_gone: true },
     Scenario::ZeroPage,
     Scenario::ForceWrite,
     Scenario::DeviceWrite,
@@ -82,6 +87,8 @@ impl Scenario {
             Scenario::PinFork => "pin-fork",
             Scenario::ChildPin { unmap: false } => "child-pin",
             Scenario::ChildPin { unmap: true } => "child-pin-unmap",
+            Scenario::SharedPin { child_gone: false } => "shared-pin",
+            Scenario::SharedPin { child_gone: true } => "previously-shared-pin",
             Scenario::ZeroPage => "zero-page",
             Scenario::ForceWrite => "force-write",
             Scenario::DeviceWrite => "device-write",
@@ -92,6 +99,8 @@ impl Scenario {
         match self {
             Scenario::PinFork => "a",
             Scenario::ChildPin { .. } => "b",
+            // cow.c's RO_PIN_TEST_SHARED / RO_PIN_TEST_PREVIOUSLY_SHARED.
+            Scenario::SharedPin { .. } => "cow.c",
             Scenario::ZeroPage => "c",
             Scenario::ForceWrite => "d",
             Scenario::DeviceWrite => "e",
@@ -103,9 +112,10 @@ impl Scenario {
     #[allow(clippy::type_complexity)]
     fn kinds(self) -> &'static [(&'static str, Option<Result<&'static str, &'static str>>)] {
         match self {
-            Scenario::PinFork | Scenario::ChildPin { .. } | Scenario::DeviceWrite => {
-                &[("anon-rw", Some(Ok("thp")))]
-            }
+            Scenario::PinFork
+            | Scenario::ChildPin { .. }
+            | Scenario::SharedPin { .. }
+            | Scenario::DeviceWrite => &[("anon-rw", Some(Ok("thp")))],
             Scenario::ZeroPage => &[("anon-unpopulated", Some(Ok("thp-unpopulated")))],
             Scenario::ForceWrite => &[
                 ("rodata", Some(Err(NO_FILE_THP))),
@@ -556,6 +566,37 @@ fn run_cell(
             coherence(out, slot, pinned, &cv, Some(&parent_new));
             child.link.tell(MSG_EXIT)?;
             child.wait()?;
+        }
+        Scenario::SharedPin { child_gone } => {
+            let child = Forked::spawn(|l| {
+                let _ = l.hear();
+                0
+            })?;
+            let c_fork = buf.pfns(&child.proc_pid()).map_err(|e| e.to_string())?;
+            let p_fork = buf.pfns("self").map_err(|e| e.to_string())?;
+            out.count("fork_copies", moved(&p_fork, &c_fork));
+            out.count("fork_parent_moved", moved(&pfns_before, &p_fork));
+            let mut child = Some(child);
+            if child_gone {
+                if let Some(mut c) = child.take() {
+                    c.link.tell(MSG_EXIT)?;
+                    c.wait()?;
+                }
+            }
+            let Some((slot, n)) = pin_here(out)? else {
+                return Ok(());
+            };
+            held = slot;
+            check_pin(out, slot, n, "self", &p_fork);
+            let p_pin = buf.pfns("self").map_err(|e| e.to_string())?;
+            fill_all(&buf, PARENT_DATA);
+            let p_w = buf.pfns("self").map_err(|e| e.to_string())?;
+            out.count("write_copies_parent", moved(&p_pin, &p_w));
+            coherence(out, slot, n, &own_view(&buf), None);
+            if let Some(mut c) = child {
+                c.link.tell(MSG_EXIT)?;
+                c.wait()?;
+            }
         }
         Scenario::ZeroPage | Scenario::ForceWrite => {
             let Some((slot, n)) = pin_here(out)? else {
