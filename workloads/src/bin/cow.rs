@@ -43,6 +43,7 @@ use workloads::procfs::{self, VmstatSnapshot};
 const VMSTAT: &[&str] = &[
     "pgfault",
     "thp_fault_alloc",
+    "thp_fault_fallback",
     "thp_split_pmd",
     "thp_split_page",
     "thp_zero_page_alloc",
@@ -538,13 +539,23 @@ fn run_cell(
             held = slot;
             // The child's pin, seen from its pagemap (gone after an unmap).
             if unmap {
-                let pinned_pfns = dev.pfns(slot, pinned).unwrap_or_default();
-                let c = pinned_pfns
-                    .iter()
-                    .zip(&c_fork)
-                    .filter(|(p, b)| matches!(b, Some(b) if b != *p))
-                    .count();
-                out.count("pin_copies", c);
+                match dev.pfns(slot, pinned) {
+                    Ok(pinned_pfns) => {
+                        let c = pinned_pfns
+                            .iter()
+                            .zip(&c_fork)
+                            .filter(|(p, b)| matches!(b, Some(b) if b != *p))
+                            .count();
+                        out.count("pin_copies", c);
+                    }
+                    Err(e) => out.rec(
+                        "pin_copies",
+                        "pages",
+                        Skip {
+                            reason: format!("PFNS: {}", errno_name(e)),
+                        },
+                    ),
+                }
             } else {
                 check_pin(out, slot, pinned, &cpid, &c_fork);
             }
