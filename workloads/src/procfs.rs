@@ -147,3 +147,15 @@ pub fn write_self_mem(vaddr: u64, data: &[u8]) -> io::Result<()> {
     let f = fs::OpenOptions::new().write(true).open("/proc/self/mem")?;
     f.write_all_at(data, vaddr)
 }
+
+/// /proc/kpageflags bit: the page is part of a transparent huge page.
+pub const KPF_THP: u64 = 1 << 22;
+
+/// The /proc/kpageflags word of `pfn` (root only).
+pub fn kpageflags(pfn: u64) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::File::open("/proc/kpageflags")?;
+    let mut buf = [0u8; 8];
+    f.read_exact_at(&mut buf, pfn * 8)?;
+    Ok(u64::from_ne_bytes(buf))
+}

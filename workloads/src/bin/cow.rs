@@ -109,14 +109,15 @@ impl Scenario {
     }
 
     /// Buffer kinds: base-page kind and its THP counterpart (`None`: no THP row of its own;
-    /// `Err`: a THP row recorded as a skip with the reason).
+    /// `Err`: a THP row recorded as a skip with the reason). A base kind that is itself a
+    /// THP kind (`thp-pte-mapped`: cow.c's PTE-mapped THP) gets THP sizes.
     #[allow(clippy::type_complexity)]
     fn kinds(self) -> &'static [(&'static str, Option<Result<&'static str, &'static str>>)] {
         match self {
-            Scenario::PinFork
-            | Scenario::ChildPin { .. }
-            | Scenario::SharedPin { .. }
-            | Scenario::DeviceWrite => &[("anon-rw", Some(Ok("thp")))],
+            Scenario::PinFork | Scenario::ChildPin { .. } | Scenario::DeviceWrite => {
+                &[("anon-rw", Some(Ok("thp"))), ("thp-pte-mapped", None)]
+            }
+            Scenario::SharedPin { .. } => &[("anon-rw", Some(Ok("thp")))],
             Scenario::ZeroPage => &[("anon-unpopulated", Some(Ok("thp-unpopulated")))],
             Scenario::ForceWrite => &[
                 ("rodata", Some(Err(NO_FILE_THP))),
@@ -739,6 +740,7 @@ fn main() {
         for &(base_kind, thp_kind) in sc.kinds() {
             let rows = std::iter::once((Ok(base_kind), false)).chain(thp_kind.map(|k| (k, true)));
             for (kind, huge) in rows {
+                let huge = huge || base_kind.starts_with("thp");
                 let pages = if huge { HPAGE_SIZE / ps } else { base_pages };
                 for &(mode, flags) in &modes {
                     for &api in &apis {
