@@ -554,14 +554,14 @@ fn cow_and_fork_cost_yield_every_cell_on_both_debian_lines() {
     let modes = ["read", "longterm-read", "longterm-write"];
     let apis = ["pin-fast", "get-fast"];
     let cow_cells: &[(&str, &[&str])] = &[
-        ("pin-fork", &["anon-rw", "thp", "thp-pte-mapped"]),
-        ("child-pin", &["anon-rw", "thp", "thp-pte-mapped"]),
-        ("child-pin-unmap", &["anon-rw", "thp", "thp-pte-mapped"]),
+        ("pin-fork", &["anon-rw", "thp"]),
+        ("child-pin", &["anon-rw", "thp"]),
+        ("child-pin-unmap", &["anon-rw", "thp"]),
         ("shared-pin", &["anon-rw", "thp"]),
         ("previously-shared-pin", &["anon-rw", "thp"]),
         ("zero-page", &["anon-unpopulated", "thp-unpopulated"]),
         ("force-write", &["rodata", "thp", "file-ro-private"]),
-        ("device-write", &["anon-rw", "thp", "thp-pte-mapped"]),
+        ("device-write", &["anon-rw", "thp"]),
     ];
     for k in run["kernels"].as_array().unwrap() {
         let name = k["name"].as_str().unwrap();
