@@ -13,7 +13,13 @@ use std::process::Command;
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Guest programs: init plus one binary per workload.
-pub const BINARIES: &[&str] = &["pinbench-init", "selftest", "pin-latency"];
+pub const BINARIES: &[&str] = &[
+    "pinbench-init",
+    "selftest",
+    "pin-latency",
+    "cow",
+    "fork-cost",
+];
 
 /// Directory holding the built guest binaries.
 pub fn build() -> Result<PathBuf> {

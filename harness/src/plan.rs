@@ -26,6 +26,22 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         timeout_full_s: 1800,
     },
     WorkloadDef {
+        name: "cow",
+        binary: "cow",
+        about: "COW copies and pin coherence across fork (scenarios a-e) per pin mode, API, base pages and THP",
+        default: true,
+        timeout_quick_s: 120,
+        timeout_full_s: 1200,
+    },
+    WorkloadDef {
+        name: "fork-cost",
+        binary: "fork-cost",
+        about: "fork() time and pages copied at fork with 0/1/100% of S MiB pinned longterm, MADV_DONTFORK and THP variants",
+        default: true,
+        timeout_quick_s: 120,
+        timeout_full_s: 1800,
+    },
+    WorkloadDef {
         name: "selftest",
         binary: "selftest",
         about: "the module's own test: every ioctl, every misuse errno, and a seeded ioctl fuzz",

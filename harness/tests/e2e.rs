@@ -517,3 +517,235 @@ fn interrupt_keeps_finished_kernels_and_marks_the_run_incomplete() {
         .unwrap();
     assert!(ps.stdout.is_empty(), "QEMU still running after interrupt");
 }
+
+/// The value of record `id` (panics with the id when it is missing).
+fn value_of<'a>(recs: &'a [&Value], id: &str) -> &'a Value {
+    &recs
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no record {id}"))["value"]
+}
+
+/// `cow` and `fork-cost` (quick) on both Debian lines: every planned cell yields a record
+/// (a value, an errno or a skip with its reason), and what holds on any kernel holds: a write
+/// pin of anon-rw succeeds, a fork with nothing pinned copies no page, PFNS agrees with
+/// pagemap, THP buffers are huge (verified through smaps, else the cell would be a skip),
+/// and the pin counters balance after each workload.
+#[test]
+fn cow_and_fork_cost_yield_every_cell_on_both_debian_lines() {
+    let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_t, dir) = out_dir("cow");
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "debian:6.1",
+        "--kernel",
+        "debian:6.12",
+        "--workload",
+        "cow",
+        "--workload",
+        "fork-cost",
+        "--quick",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let run = run_json(&dir);
+    // The quick plan of each workload (see their `//!` docs).
+    let modes = ["read", "longterm-read", "longterm-write"];
+    let apis = ["pin-fast", "get-fast"];
+    let cow_cells: &[(&str, &[&str])] = &[
+        ("pin-fork", &["anon-rw", "thp"]),
+        ("child-pin", &["anon-rw", "thp"]),
+        ("child-pin-unmap", &["anon-rw", "thp"]),
+        ("shared-pin", &["anon-rw", "thp"]),
+        ("previously-shared-pin", &["anon-rw", "thp"]),
+        ("zero-page", &["anon-unpopulated", "thp-unpopulated"]),
+        ("force-write", &["rodata", "thp", "file-ro-private"]),
+        ("device-write", &["anon-rw", "thp"]),
+    ];
+    for k in run["kernels"].as_array().unwrap() {
+        let name = k["name"].as_str().unwrap();
+        assert_eq!(k["status"]["state"], "ok", "{name}: {}", k["status"]);
+        let ev = events(&dir, k, 0);
+        for end in ev.iter().filter(|e| e["type"] == "workload_end") {
+            assert_eq!(end["exit_code"], 0, "{name}: {end}");
+            assert_eq!(end["pin_imbalance"], 0, "{name}: {end}");
+        }
+        let cow = records(&ev, "cow");
+        for (sc, kinds) in cow_cells {
+            for kind in *kinds {
+                for mode in modes {
+                    for api in apis {
+                        let id = format!("cow/{sc}/{kind}/{mode}/{api}/outcome");
+                        let v = value_of(&cow, &id);
+                        match v["kind"].as_str().unwrap() {
+                            "outcome" => {}
+                            "skip" => assert!(
+                                !v["reason"].as_str().unwrap().is_empty(),
+                                "{name}: {id} skipped without a reason"
+                            ),
+                            other => panic!("{name}: {id} is a {other}"),
+                        }
+                        // THP buffers are huge: only force-write (no file THP) may skip them.
+                        if kind.starts_with("thp") && *sc != "force-write" && v["kind"] == "skip" {
+                            let r = v["reason"].as_str().unwrap();
+                            assert!(
+                                r.contains("FOLL_LONGTERM") || r.contains("write pin"),
+                                "{name}: {id}: {r}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let errors: Vec<_> = cow
+            .iter()
+            .filter(|r| r["id"].as_str().unwrap().ends_with("/error"))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        for base in ["anon-rw", "thp"] {
+            let v = value_of(
+                &cow,
+                &format!("cow/pin-fork/{base}/longterm-write/pin-fast/outcome"),
+            );
+            assert_eq!(v["kind"], "outcome", "{name}: {v}");
+            assert!(v["errno"].is_null(), "{name}: {v}");
+            assert_eq!(v["pinned"], v["requested"], "{name}: {v}");
+        }
+        for r in cow.iter().filter(|r| r["metric"] == "cow.pfns_mismatch") {
+            assert_eq!(r["value"]["value"], 0.0, "{name}: {}", r["id"]);
+        }
+        let verdicts: Vec<String> = cow
+            .iter()
+            .filter(|r| r["metric"] == "cow.coherence" || r["metric"] == "cow.seen_by")
+            .map(|r| format!("{} = {}", r["id"], r["value"]["verdict"]))
+            .collect();
+        eprintln!("{name} verdicts:\n{}", verdicts.join("\n"));
+
+        let fc = records(&ev, "fork-cost");
+        for pct in [0, 1, 100] {
+            for variant in ["base", "dontfork", "thp"] {
+                let id = format!("fork-cost/16mib/{pct}pct/{variant}/outcome");
+                let v = value_of(&fc, &id);
+                if variant == "dontfork" && pct == 0 {
+                    assert_eq!(v["kind"], "skip", "{name}: {id}");
+                    continue;
+                }
+                assert_eq!(v["kind"], "outcome", "{name}: {id}: {v}");
+                assert_eq!(v["pinned"], v["requested"], "{name}: {id}: {v}");
+                let t = value_of(&fc, &format!("fork-cost/16mib/{pct}pct/{variant}/fork_ns"));
+                assert_eq!(t["values"].as_array().unwrap().len(), 3, "{name}: {id}");
+            }
+        }
+        for variant in ["base", "thp"] {
+            let v = value_of(
+                &fc,
+                &format!("fork-cost/16mib/0pct/{variant}/copied_at_fork"),
+            );
+            assert_eq!(
+                v["value"], 0.0,
+                "{name}: a fork with nothing pinned copied pages"
+            );
+        }
+        for r in fc
+            .iter()
+            .filter(|r| r["metric"] == "fork-cost.pfns_mismatch")
+        {
+            assert_eq!(r["value"]["value"], 0.0, "{name}: {}", r["id"]);
+        }
+        let con = console(&dir, k);
+        for bad in ["WARNING:", "BUG:", "Oops", "Kernel panic"] {
+            assert!(!con.contains(bad), "{name}: console has {bad}");
+        }
+    }
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `cow` and `fork-cost` without /dev/pinbench (a module for another kernel does not load)
+/// and with a module speaking another ABI version: each fails with a message that says so,
+/// and init reports it.
+#[test]
+fn cow_and_fork_cost_refuse_a_missing_or_foreign_module() {
+    let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let prep = pinbench(&["kernels", "prepare", "debian:6.1", "debian:6.12"]);
+    assert_eq!(prep.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&prep.stdout).into_owned();
+    let line_of = |spec: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(spec))
+            .unwrap_or_else(|| panic!("{spec} prepared"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let ko_61 = {
+        let w = line_of("debian:6.1:");
+        w[w.iter().position(|x| x == "module").unwrap() + 1].clone()
+    };
+    let release = line_of("debian:6.12:")[1].clone();
+    // A module for 6.12 that answers INFO with ABI version 99.
+    let src = tempfile::tempdir().unwrap();
+    let module_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernels/module");
+    for f in [
+        "pinbench.c",
+        "pinbench_compat.h",
+        "pinbench_abi.h",
+        "Kbuild",
+    ] {
+        let text = std::fs::read_to_string(module_dir.join(f)).unwrap();
+        let text = text.replace(
+            "#define PINBENCH_ABI_VERSION 1",
+            "#define PINBENCH_ABI_VERSION 99",
+        );
+        std::fs::write(src.path().join(f), text).unwrap();
+    }
+    let build_dir = harness::kernel::debian::cache_dir(&release)
+        .join("root/usr/src")
+        .join(format!("linux-headers-{release}"));
+    let make = Command::new("make")
+        .arg("-C")
+        .arg(&build_dir)
+        .arg(format!("M={}", src.path().display()))
+        .args(["CONFIG_DEBUG_INFO_BTF_MODULES=", "modules"])
+        .output()
+        .unwrap();
+    assert!(
+        make.status.success(),
+        "{}",
+        String::from_utf8_lossy(&make.stderr)
+    );
+    let abi99 = src.path().join("pinbench.ko");
+    for (module, says) in [
+        (ko_61.as_str(), "module is not loaded"),
+        (abi99.to_str().unwrap(), "ABI version 99"),
+    ] {
+        let (_t, dir) = out_dir("foreign");
+        let out = pinbench(&[
+            "run",
+            "--kernel",
+            "debian:6.12",
+            "--workload",
+            "cow",
+            "--workload",
+            "fork-cost",
+            "--quick",
+            "--module",
+            module,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(3), "{module}");
+        let run = run_json(&dir);
+        let ev = events(&dir, &run["kernels"][0], 0);
+        let ends: Vec<&Value> = ev.iter().filter(|e| e["type"] == "workload_end").collect();
+        assert_eq!(ends.len(), 2, "{module}: {ends:?}");
+        for end in ends {
+            assert_ne!(end["exit_code"], 0, "{end}");
+            assert!(
+                end["stderr_tail"].as_str().unwrap().contains(says),
+                "{module}: {end}"
+            );
+        }
+    }
+}

@@ -46,8 +46,12 @@ pub const KINDS: &[&str] = &[
 
 /// Kinds [`Buffer::new`] also makes but the pin-latency matrix does not iterate:
 /// `thp-unpopulated` (a 2 MiB-aligned MADV_HUGEPAGE anonymous range that was only
-/// read-faulted, so it maps the huge zero page where the kernel uses one).
-pub const EXTRA_KINDS: &[&str] = &["thp-unpopulated"];
+/// read-faulted, so it maps the huge zero page where the kernel uses one) and `anon-rw-4k`
+/// (anon-rw with MADV_NOHUGEPAGE before it is populated: base pages even where THP is
+/// `always`; used by fork-cost) and `thp-pte-mapped` (a `thp` buffer whose PMD mappings
+/// were split into page-table entries by an mprotect of one page and back, cow.c's
+/// "PTE-mapped THP": still huge folios, verified through /proc/kpageflags; used by cow).
+pub const EXTRA_KINDS: &[&str] = &["thp-unpopulated", "anon-rw-4k", "thp-pte-mapped"];
 
 /// Size of a PMD-mapped transparent huge page on x86-64.
 pub const HPAGE_SIZE: usize = 2 << 20;
@@ -108,8 +112,12 @@ impl Buffer {
             _file: file,
         };
         match kind {
-            "anon-rw" | "anon-ro" | "anon-unpopulated" | "anon-shared" => {
+            "anon-rw" | "anon-ro" | "anon-unpopulated" | "anon-shared" | "anon-rw-4k" => {
                 let mut m = Mapping::anon_rw(len).map_err(|e| format!("mmap: {e}"))?;
+                if kind == "anon-rw-4k" {
+                    advise(m.addr(), len, MmapAdvise::MADV_NOHUGEPAGE)
+                        .map_err(|e| format!("madvise(MADV_NOHUGEPAGE): {e}"))?;
+                }
                 if kind != "anon-unpopulated" {
                     m.fill_pattern(seed, ps);
                 }
@@ -184,7 +192,7 @@ impl Buffer {
                 m.fill_pattern(seed, ps);
                 Ok(plain(m.addr(), true, Some(m), Some(f)))
             }
-            "thp" | "thp-unpopulated" => {
+            "thp" | "thp-unpopulated" | "thp-pte-mapped" => {
                 let hp = HPAGE_SIZE / ps;
                 if !pages.is_multiple_of(hp) {
                     return Err(format!(
@@ -244,6 +252,9 @@ impl Buffer {
                         len >> 10
                     ));
                 }
+                if kind == "thp-pte-mapped" {
+                    split_pmds(addr, pages, ps)?;
+                }
                 Ok(b)
             }
             other => Err(format!("unknown buffer kind {other}")),
@@ -292,6 +303,45 @@ impl Buffer {
     pub fn pfns(&self, pid: &str) -> std::io::Result<Vec<Option<u64>>> {
         procfs::pagemap_pfns(pid, self.addr, self.pages, page_size() as u64)
     }
+}
+
+/// Map each huge page of `[addr, addr + pages)` with page-table entries instead of one PMD:
+/// mprotect its second page read-only and back (as cow.c does), then check that smaps shows
+/// no PMD mapping left and /proc/kpageflags still calls every page part of a THP.
+fn split_pmds(addr: u64, pages: usize, ps: usize) -> Result<(), String> {
+    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+    for hp in (0..pages).step_by(HPAGE_SIZE / ps) {
+        let page = addr + ((hp + 1) * ps) as u64;
+        protect_range(page, ps, ProtFlags::PROT_READ)
+            .and_then(|_| protect_range(page, ps, rw))
+            .map_err(|e| format!("mprotect to split the PMD: {e}"))?;
+    }
+    let pmd_kb: u64 = match procfs::smaps_entry(addr) {
+        Ok(Some((_, fields))) => fields
+            .iter()
+            .find(|(k, _)| k == "AnonHugePages")
+            .map(|(_, v)| *v)
+            .unwrap_or(0),
+        Ok(None) => return Err(format!("no smaps entry for {addr:#x}")),
+        Err(e) => return Err(format!("/proc/self/smaps: {e}")),
+    };
+    if pmd_kb != 0 {
+        return Err(format!(
+            "after the mprotect split, smaps still shows {pmd_kb} kB mapped by PMDs"
+        ));
+    }
+    let pfns = procfs::pagemap_pfns("self", addr, pages, ps as u64)
+        .map_err(|e| format!("pagemap: {e}"))?;
+    for (i, pfn) in pfns.iter().enumerate() {
+        let pfn = pfn.ok_or_else(|| format!("page {i} not present after the split"))?;
+        let flags = procfs::kpageflags(pfn).map_err(|e| format!("/proc/kpageflags: {e}"))?;
+        if flags & procfs::KPF_THP == 0 {
+            return Err(format!(
+                "page {i} (pfn {pfn:#x}) is no longer part of a THP after the PMD split (kpageflags {flags:#x})"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Fork a child that holds this process's anonymous memory COW-shared and sleeps until it is

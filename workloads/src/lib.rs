@@ -5,5 +5,7 @@ pub mod abi;
 pub mod buffers;
 pub mod dev;
 pub mod emit;
+pub mod forked;
 pub mod mem;
+pub mod modes;
 pub mod procfs;

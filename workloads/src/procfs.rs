@@ -129,3 +129,33 @@ impl VmstatSnapshot {
         Some(later.get(key)? as i64 - self.get(key)? as i64)
     }
 }
+
+/// Read `len` bytes at `vaddr` of process `pid` through /proc/PID/mem (root, or a child
+/// of ours): how that process sees its memory now, without asking it.
+pub fn read_mem(pid: &str, vaddr: u64, len: usize) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::File::open(format!("/proc/{pid}/mem"))?;
+    let mut buf = vec![0u8; len];
+    f.read_exact_at(&mut buf, vaddr)?;
+    Ok(buf)
+}
+
+/// Write `data` at `vaddr` of this process through /proc/self/mem: a FOLL_FORCE write, as a
+/// debugger sets a breakpoint, which works on read-only private mappings too.
+pub fn write_self_mem(vaddr: u64, data: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::OpenOptions::new().write(true).open("/proc/self/mem")?;
+    f.write_all_at(data, vaddr)
+}
+
+/// /proc/kpageflags bit: the page is part of a transparent huge page.
+pub const KPF_THP: u64 = 1 << 22;
+
+/// The /proc/kpageflags word of `pfn` (root only).
+pub fn kpageflags(pfn: u64) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let f = fs::File::open("/proc/kpageflags")?;
+    let mut buf = [0u8; 8];
+    f.read_exact_at(&mut buf, pfn * 8)?;
+    Ok(u64::from_ne_bytes(buf))
+}
