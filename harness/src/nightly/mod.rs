@@ -464,6 +464,8 @@ pub fn remeasure(
         run: name,
         ..record_night(cfg, &tonight.date, &tonight.run, &again.meta)
     };
+    // One comparison per (baseline, re-measured kernel) pair, however many cells regressed.
+    let mut verdicts: BTreeMap<(String, String), BTreeMap<String, Verdict>> = BTreeMap::new();
     for f in regs.iter_mut() {
         let Some(k) = kernel_ok(&again_night, &f.kernel) else {
             f.confirmed = false;
@@ -482,18 +484,23 @@ pub fn remeasure(
             f.confirmed = false;
             continue;
         };
-        f.confirmed = compare_specs(&base, &[spec_of(h, &again_night, &k)], &opts)
-            .ok()
-            .and_then(|cmp| {
-                cmp.rows.iter().find(|r| r.id == f.metric).and_then(|r| {
-                    r.results
-                        .first()
-                        .cloned()
-                        .flatten()
-                        .map(|m| m.verdict == Verdict::Regressed)
-                })
-            })
-            .unwrap_or(false);
+        let cand = spec_of(h, &again_night, &k);
+        let v = verdicts
+            .entry((base.clone(), cand.clone()))
+            .or_insert_with(|| {
+                compare_specs(&base, &[cand], &opts)
+                    .map(|cmp| {
+                        cmp.rows
+                            .iter()
+                            .filter_map(|r| {
+                                let m = r.results.first().cloned().flatten()?;
+                                Some((r.id.clone(), m.verdict))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+        f.confirmed = v.get(&f.metric) == Some(&Verdict::Regressed);
     }
     Ok(())
 }
