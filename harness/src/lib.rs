@@ -1,6 +1,7 @@
 //! The pinbench harness: kernels, VMs, runs. The `pinbench` binary (`main.rs`) is a thin
 //! shell over this library; each pipeline stage is its own module.
 
+pub mod bisect;
 pub mod cli;
 pub mod cmd;
 pub mod doctor;
