@@ -21,6 +21,10 @@ pub enum Command {
     Kernels(KernelsCommand),
     /// Compare a baseline run against candidates: speed verdicts and behaviour changes.
     Compare(CompareArgs),
+    /// Find the first kernel between a good and a bad one at which a metric changed.
+    Bisect(BisectArgs),
+    /// For `git bisect run`: is this kernel good (0) or bad (1) on a metric, or skip (125)?
+    Check(CheckArgs),
     /// Nightly run: the configured matrix into the history, compared, with change points.
     Nightly(NightlyArgs),
     /// Print metrics' series over the nightly history.
@@ -114,6 +118,61 @@ pub struct CompareArgs {
     /// Significance level for the Benjamini-Hochberg adjusted p-value.
     #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
     pub alpha: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// Metric (cell) id, as `pinbench compare` lists it, e.g. pin-latency/anon-rw/read/pin-fast/512p/ns_per_page.
+    #[arg(long)]
+    pub metric: String,
+    /// The good (older) kernel: debian:<release>.
+    #[arg(long, value_name = "SPEC")]
+    pub good: String,
+    /// The bad (newer) kernel: debian:<release> of the same line.
+    #[arg(long, value_name = "SPEC")]
+    pub bad: String,
+    /// Bisect directory (log, runs, result); an existing one resumes [default: a new one under the results store].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Boots per first measurement of a candidate.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub repeat: u32,
+    /// Most boots per candidate when unsure.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_repeat: u32,
+    #[arg(long, value_enum, default_value_t = Clock::Wall)]
+    pub clock: Clock,
+    #[arg(long, value_enum, default_value_t = AccelChoice::Auto)]
+    pub accel: AccelChoice,
+    /// Noise band in percent [default: 2 for wall, 0.5 for icount].
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub noise_band: Option<f64>,
+    /// Module parameters for every boot, e.g. "inject_ns=1000".
+    #[arg(long, default_value = "")]
+    pub module_params: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Metric (cell) id.
+    #[arg(long)]
+    pub metric: String,
+    /// A run of the good kernel: RUN or RUN:KERNEL.
+    #[arg(long, value_name = "RUN")]
+    pub good_run: String,
+    /// The kernel to check (e.g. local:/path/to/linux inside `git bisect run`).
+    #[arg(long, value_name = "SPEC")]
+    pub kernel: String,
+    /// Where the check's run goes [default: a new directory under the results store].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub repeat: u32,
+    #[arg(long, value_enum, default_value_t = Clock::Wall)]
+    pub clock: Clock,
+    /// Noise band in percent [default: 2 for wall, 0.5 for icount].
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub noise_band: Option<f64>,
 }
 
 #[derive(Debug, Args)]

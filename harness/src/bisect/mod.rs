@@ -19,6 +19,8 @@
 //! The search itself ([`bisect`]) knows nothing of kernels: it asks a [`Measure`] for
 //! samples of candidate `i`, so its decisions are unit-tested with a mock.
 
+pub mod real;
+
 use report::compare::{decide, Direction, Verdict};
 use report::stats::{ratio_ci, two_test_p, BootstrapConfig, Sample};
 use serde::Serialize;

@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` maps the parsed CLI to them.
 
+pub mod bisect;
 pub mod compare;
 pub mod doctor;
 pub mod history;
@@ -15,6 +16,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(a) => run::main(a),
         Command::Kernels(k) => kernels::main(k),
         Command::Compare(a) => compare::main(a),
+        Command::Bisect(a) => bisect::main(a),
+        Command::Check(a) => bisect::check(a),
         Command::Nightly(a) => nightly::main(a),
         Command::History(a) => history::main(a),
         Command::Doctor { json } => doctor::main(json),

@@ -1,0 +1,239 @@
+//! `pinbench bisect` (exit 0 culprit found, 1 no single culprit: no difference, inconclusive
+//! or hidden by broken candidates, 3 an endpoint could not be measured) and `pinbench check`
+//! (for `git bisect run`: 0 good, 1 bad, 125 skip).
+
+use crate::bisect::real::{debian_candidates, measure_spec, RealMeasure, RealOptions};
+use crate::bisect::{bisect, differs, BisectResult, Observation, Options, Outcome};
+use crate::cli::{BisectArgs, CheckArgs};
+use crate::{exit, UsageError};
+use anyhow::Context;
+use report::compare::default_noise_band;
+use report::stats::{ratio_ci, Sample};
+
+fn band(pct: Option<f64>, clock: crate::vm::qemu::Clock) -> f64 {
+    pct.map(|p| p / 100.0)
+        .unwrap_or_else(|| default_noise_band(clock.as_str()))
+}
+
+/// The text of a result.
+pub fn render(
+    metric: &str,
+    specs: &[String],
+    r: &BisectResult,
+    effect: Option<(f64, f64, f64)>,
+) -> String {
+    let mut s = format!(
+        "pinbench bisect {metric}\n{} candidates: good {} .. bad {}\n\nsteps:\n",
+        specs.len(),
+        specs[0],
+        specs[specs.len() - 1]
+    );
+    for (n, st) in r.steps.iter().enumerate() {
+        let what = match (&st.broken, st.class) {
+            (Some(b), _) => format!("broken: {b}"),
+            (None, Some(c)) => format!("{c:?}").to_lowercase(),
+            (None, None) if st.candidate == 0 || st.candidate == specs.len() - 1 => {
+                "endpoint".into()
+            }
+            (None, None) => "measured".into(),
+        };
+        s.push_str(&format!(
+            "  {:>3}. {:<36} {:>2} boot(s)  {what}\n",
+            n + 1,
+            specs[st.candidate],
+            st.repeats
+        ));
+    }
+    s.push('\n');
+    match &r.outcome {
+        Outcome::Found { last_good, culprit } => {
+            s.push_str(&format!(
+                "first bad: {}\nlast good: {}\n",
+                specs[*culprit], specs[*last_good]
+            ));
+            if let Some((ratio, lo, hi)) = effect {
+                s.push_str(&format!(
+                    "effect: median x{ratio:.4} ({:+.2}%), 95% CI [{lo:.4}, {hi:.4}] (culprit vs good endpoint)\n",
+                    (ratio - 1.0) * 100.0
+                ));
+            }
+        }
+        Outcome::BrokenRange { last_good, first_bad, broken } => s.push_str(&format!(
+            "no single culprit: the change is after {} and at or before {}, but {} could not be measured (broken), so any of them may be the culprit\n",
+            specs[*last_good],
+            specs[*first_bad],
+            broken.iter().map(|b| specs[*b].as_str()).collect::<Vec<_>>().join(", ")
+        )),
+        Outcome::Inconclusive { last_good, first_bad, why, .. } => s.push_str(&format!(
+            "inconclusive: {why}; the change is after {} and at or before {} (re-run with more --max-repeat, or --clock icount)\n",
+            specs[*last_good], specs[*first_bad]
+        )),
+        Outcome::NoDifference { why } => s.push_str(&format!("nothing to bisect: {why}\n")),
+        Outcome::EndpointBroken { endpoint, why } => {
+            s.push_str(&format!("endpoint {} could not be measured: {why}\n", specs[*endpoint]))
+        }
+    }
+    s
+}
+
+pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
+    let available = crate::kernel::debian::available_releases()?;
+    let specs =
+        debian_candidates(&a.good, &a.bad, &available).map_err(|e| UsageError(e.to_string()))?;
+    let dir = a.dir.clone().unwrap_or_else(|| {
+        crate::run::results_store().join(format!(
+            "bisect-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        ))
+    });
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the bisect directory {}", dir.display()))?;
+    // The candidate list is part of the log; a resumed bisect must bisect the same list.
+    let cand_path = dir.join("candidates.json");
+    let want = serde_json::json!({ "metric": a.metric, "candidates": specs });
+    match std::fs::read(&cand_path) {
+        Ok(b) => {
+            let have: serde_json::Value = serde_json::from_slice(&b).unwrap_or_default();
+            if have != want {
+                return Err(UsageError(format!(
+                    "{} holds another bisect ({}); use a new --dir",
+                    dir.display(),
+                    cand_path.display()
+                ))
+                .into());
+            }
+        }
+        Err(_) => results::store::write_json_atomic(&cand_path, &want)?,
+    }
+    let ui = crate::ui::Ui::new();
+    let cancel = crate::cmd::run::install_interrupt_flag();
+    let opts = Options {
+        noise_band: band(a.noise_band, a.clock),
+        first_repeats: a.repeat,
+        max_repeats: a.max_repeat.max(a.repeat),
+        ..Options::default()
+    };
+    let mut m = RealMeasure::new(
+        specs.clone(),
+        RealOptions {
+            metric: a.metric.clone(),
+            clock: a.clock,
+            accel: a.accel,
+            dir: dir.clone(),
+            module_params: a.module_params.clone(),
+        },
+        &ui,
+        &cancel,
+    );
+    let r = bisect(specs.len(), &mut m, &opts);
+    ui.finish();
+    let effect = match &r.outcome {
+        Outcome::Found { culprit, .. } => match (m.samples.get(&0), m.samples.get(culprit)) {
+            (Some(g), Some(c)) => Sample::new(g)
+                .ok()
+                .zip(Sample::new(c).ok())
+                .and_then(|(g, c)| ratio_ci(&g, &c, &opts.bootstrap))
+                .map(|ci| (ci.ratio, ci.low, ci.high)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let text = render(&a.metric, &specs, &r, effect);
+    results::store::write_json_atomic(
+        &dir.join("result.json"),
+        &serde_json::json!({
+            "metric": a.metric, "candidates": specs, "result": r,
+            "effect": effect.map(|(ratio, low, high)| serde_json::json!({"ratio": ratio, "ci_low": low, "ci_high": high})),
+        }),
+    )?;
+    results::store::write_atomic(&dir.join("result.txt"), text.as_bytes())?;
+    print!("{text}");
+    println!(
+        "bisect directory: {} (log.jsonl, result.txt, result.json)",
+        dir.display()
+    );
+    Ok(match r.outcome {
+        Outcome::Found { .. } => exit::OK,
+        Outcome::EndpointBroken { .. } => exit::INFRA,
+        _ => exit::REGRESSION,
+    })
+}
+
+/// `git bisect run` codes.
+const GOOD: i32 = 0;
+const BAD: i32 = 1;
+const SKIP: i32 = 125;
+
+pub fn check(a: CheckArgs) -> anyhow::Result<i32> {
+    let mut warnings = Vec::new();
+    let good = match report::compare::load_spec(&a.good_run, false, &mut warnings) {
+        Ok(mut v) => v.remove(0),
+        Err(e) => {
+            eprintln!("check: --good-run: {e}");
+            return Ok(SKIP);
+        }
+    };
+    let good_obs = match good.cells.get(&a.metric).map(|c| &c.data) {
+        Some(report::compare::CellData::Numbers(v)) => Observation::Samples(v.clone()),
+        Some(report::compare::CellData::Observed(s)) => {
+            Observation::Behaviour(s.iter().cloned().collect::<Vec<_>>().join(" | "))
+        }
+        _ => {
+            eprintln!("check: the good run has no value for {}", a.metric);
+            return Ok(SKIP);
+        }
+    };
+    let dir = a.dir.clone().unwrap_or_else(|| {
+        crate::run::results_store().join(format!(
+            "check-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+        ))
+    });
+    let ui = crate::ui::Ui::new();
+    let cancel = crate::cmd::run::install_interrupt_flag();
+    let o = RealOptions {
+        metric: a.metric.clone(),
+        clock: a.clock,
+        accel: crate::vm::accel::AccelChoice::Auto,
+        dir: dir.clone(),
+        module_params: String::new(),
+    };
+    let obs = match measure_spec(&a.kernel, &dir, a.repeat, &o, &ui, &cancel) {
+        Ok(x) => x,
+        Err(b) => {
+            eprintln!("check: skip: {}", b.0);
+            return Ok(SKIP);
+        }
+    };
+    ui.finish();
+    let opts = Options {
+        noise_band: band(a.noise_band, a.clock),
+        ..Options::default()
+    };
+    let code = match (&good_obs, &obs) {
+        (Observation::Samples(g), Observation::Samples(c)) => match differs(g, c, &opts) {
+            Some(true) => BAD,
+            Some(false) => GOOD,
+            None => SKIP,
+        },
+        (Observation::Behaviour(g), Observation::Behaviour(c)) => {
+            if g == c {
+                GOOD
+            } else {
+                BAD
+            }
+        }
+        _ => SKIP,
+    };
+    println!(
+        "check {}: {} ({})",
+        a.metric,
+        match code {
+            GOOD => "good",
+            BAD => "bad",
+            _ => "skip (not clearly either; more --repeat may decide)",
+        },
+        dir.display()
+    );
+    Ok(code)
+}
