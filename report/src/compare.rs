@@ -21,7 +21,7 @@ use results::protocol::{GuestEvent, Value};
 use results::store::{self, StoreError};
 use results::{KernelRun, KernelStatus, RunMeta};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Why a comparison cannot be made.
@@ -173,7 +173,14 @@ pub enum CellData {
 pub struct Cell {
     pub metric: String,
     pub unit: String,
+    /// Workload that recorded it (the id's first part).
+    pub workload: String,
+    /// The cell's coordinates (kind, mode, api, pages, ...) from its first record.
+    pub params: BTreeMap<String, String>,
     pub data: CellData,
+    /// Every number recorded for this cell (samples and scalars of every boot), whatever its
+    /// unit: what plots of behaviour counts (pages copied, COW copies) draw.
+    pub values: Vec<f64>,
 }
 
 /// One kernel of one run, loaded.
@@ -297,19 +304,43 @@ fn describe(value: &Value, unit: &str) -> Option<String> {
 #[derive(Debug, Default)]
 struct Pool {
     order: Vec<String>,
-    info: HashMap<String, (String, String)>,
+    info: HashMap<String, CellInfo>,
+    values: HashMap<String, Vec<f64>>,
     numbers: HashMap<String, Vec<f64>>,
     observed: HashMap<String, BTreeSet<String>>,
     skipped: HashMap<String, BTreeSet<String>>,
     page_size: Option<u64>,
 }
 
+/// What a cell is, from its first record.
+#[derive(Debug, Clone)]
+struct CellInfo {
+    metric: String,
+    unit: String,
+    workload: String,
+    params: BTreeMap<String, String>,
+}
+
 impl Pool {
-    fn note(&mut self, id: &str, metric: &str, unit: &str) {
+    fn note(
+        &mut self,
+        id: &str,
+        metric: &str,
+        unit: &str,
+        workload: &str,
+        params: &BTreeMap<String, String>,
+    ) {
         if !self.info.contains_key(id) {
             self.order.push(id.to_string());
-            self.info
-                .insert(id.to_string(), (metric.to_string(), unit.to_string()));
+            self.info.insert(
+                id.to_string(),
+                CellInfo {
+                    metric: metric.to_string(),
+                    unit: unit.to_string(),
+                    workload: workload.to_string(),
+                    params: params.clone(),
+                },
+            );
         }
     }
 
@@ -321,9 +352,20 @@ impl Pool {
                     self.page_size.get_or_insert(*page_size);
                 }
                 GuestEvent::Record(r) => {
-                    self.note(&r.id, &r.metric, &r.unit);
+                    self.note(&r.id, &r.metric, &r.unit, &r.workload, &r.params);
                     let speed = speed_direction(&r.unit).is_some();
                     let id = r.id.clone();
+                    match &r.value {
+                        Value::Samples { values } => self
+                            .values
+                            .entry(id.clone())
+                            .or_default()
+                            .extend(values.iter().copied()),
+                        Value::Scalar { value } => {
+                            self.values.entry(id.clone()).or_default().push(*value)
+                        }
+                        _ => {}
+                    }
                     match &r.value {
                         Value::Skip { reason } => {
                             self.skipped.entry(id).or_default().insert(reason.clone());
@@ -359,11 +401,12 @@ impl Pool {
                         format!("exit {}", exit_code.unwrap_or(-1))
                     };
                     let id = format!("{workload}/exit");
-                    self.note(&id, "workload.exit", "status");
+                    let none = BTreeMap::new();
+                    self.note(&id, "workload.exit", "status", workload, &none);
                     self.observed.entry(id).or_default().insert(status);
                     if let Some(p) = pin_imbalance {
                         let id = format!("{workload}/pin_imbalance");
-                        self.note(&id, "workload.pin_imbalance", "pages");
+                        self.note(&id, "workload.pin_imbalance", "pages", workload, &none);
                         self.observed
                             .entry(id)
                             .or_default()
@@ -378,7 +421,7 @@ impl Pool {
     fn finish(mut self) -> (Vec<String>, HashMap<String, Cell>) {
         let mut cells = HashMap::new();
         for id in &self.order {
-            let (metric, unit) = self.info[id].clone();
+            let info = self.info[id].clone();
             let data = if let Some(n) = self.numbers.remove(id) {
                 CellData::Numbers(n)
             } else if let Some(o) = self.observed.remove(id) {
@@ -386,7 +429,17 @@ impl Pool {
             } else {
                 CellData::Skipped(self.skipped.remove(id).unwrap_or_default())
             };
-            cells.insert(id.clone(), Cell { metric, unit, data });
+            cells.insert(
+                id.clone(),
+                Cell {
+                    metric: info.metric,
+                    unit: info.unit,
+                    workload: info.workload,
+                    params: info.params,
+                    data,
+                    values: self.values.remove(id).unwrap_or_default(),
+                },
+            );
         }
         (self.order, cells)
     }
@@ -959,7 +1012,6 @@ fn behaviour_change(
 pub(crate) mod tests {
     use super::*;
     use results::{BootRun, HostInfo, Outcome, Record};
-    use std::collections::BTreeMap;
     use std::fs;
 
     #[test]

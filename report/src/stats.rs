@@ -30,6 +30,8 @@
 //! - [`benjamini_hochberg`]: false discovery rate control across the metrics of one
 //!   comparison (Benjamini & Hochberg 1995), step-up adjusted p-values as R's
 //!   `p.adjust(method = "BH")`.
+//! - [`median_ci`]: the distribution-free order-statistic interval of a median (Conover
+//!   1999, §3.2), used for the whiskers of the HTML report's bars.
 //! - [`normal_cdf`] uses the complementary error function of Numerical Recipes (`erfcc`,
 //!   Chebyshev fit, fractional error below 1.2e-7 everywhere).
 
@@ -356,6 +358,39 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
         adjusted[idx] = running.min(1.0);
     }
     adjusted
+}
+
+/// Distribution-free confidence interval of the median of a sorted sample: the order
+/// statistics `x(r)` and `x(s)` with `r = floor((n - z sqrt(n)) / 2)` and
+/// `s = ceil(1 + (n + z sqrt(n)) / 2)` (1-based, clamped to the sample), from the normal
+/// approximation to the binomial (Conover, *Practical Nonparametric Statistics*, 3rd ed.,
+/// 1999, §3.2). No resampling, so the plots can draw one per cell cheaply.
+/// `confidence` is e.g. 0.95. Returns `None` for an empty slice.
+pub fn median_ci(sorted: &[f64], confidence: f64) -> Option<(f64, f64)> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let z = normal_quantile(0.5 + confidence.clamp(0.0, 0.999_999) / 2.0);
+    let nf = n as f64;
+    let r = ((nf - z * nf.sqrt()) / 2.0).floor().max(1.0) as usize;
+    let s = (1.0 + (nf + z * nf.sqrt()) / 2.0).ceil().min(nf) as usize;
+    Some((sorted[r.min(n) - 1], sorted[s.max(1) - 1]))
+}
+
+/// Quantile of the standard normal distribution, by bisection on [`normal_cdf`] (plenty
+/// for the handful of calls a report makes).
+pub fn normal_quantile(p: f64) -> f64 {
+    let (mut lo, mut hi) = (-10.0f64, 10.0f64);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if normal_cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
 }
 
 /// Standard normal CDF.
