@@ -21,6 +21,8 @@ pub enum Command {
     Kernels(KernelsCommand),
     /// Compare a baseline run against candidates: speed verdicts and behaviour changes.
     Compare(CompareArgs),
+    /// Render runs as one self-contained HTML file (figures, environment, comparison).
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +90,22 @@ pub struct CompareArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Noise band in percent: changes inside it never count [default: 2 for wall, 0.5 for icount].
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub noise_band: Option<f64>,
+    /// Significance level for the Benjamini-Hochberg adjusted p-value.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
+    pub alpha: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run directories or RUN:KERNEL; the first kernel is the baseline, every other a candidate.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Write the HTML report to FILE.
+    #[arg(long, required = true, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Noise band in percent [default: 2 for wall, 0.5 for icount].
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub noise_band: Option<f64>,
     /// Significance level for the Benjamini-Hochberg adjusted p-value.

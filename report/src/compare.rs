@@ -797,6 +797,27 @@ pub fn compare_specs(
     Ok(cmp)
 }
 
+/// Load every kernel of `specs` (run directories or `RUN:KERNEL`) for a report: the first
+/// kernel is the baseline, every other a candidate; one kernel alone gives a comparison with
+/// no candidates (figures without verdicts).
+pub fn report_specs(specs: &[String], opts: &CompareOptions) -> Result<Comparison, CompareError> {
+    let mut warnings = Vec::new();
+    let mut all = Vec::new();
+    for spec in specs {
+        all.extend(load_spec(spec, true, &mut warnings)?);
+    }
+    if all.is_empty() {
+        return Err(CompareError::BadSpec {
+            spec: specs.join(" "),
+        });
+    }
+    let baseline = all.remove(0);
+    let mut cmp = compare(baseline, all, opts)?;
+    warnings.append(&mut cmp.warnings);
+    cmp.warnings = warnings;
+    Ok(cmp)
+}
+
 /// Compare loaded kernels.
 pub fn compare(
     mut baseline: KernelData,

@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod kernels;
+pub mod report;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -12,6 +13,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(a) => run::main(a),
         Command::Kernels(k) => kernels::main(k),
         Command::Compare(a) => compare::main(a),
+        Command::Report(a) => report::main(a),
     }
 }
 

@@ -175,7 +175,9 @@ fn legend(h: &mut String, labels: &[String]) {
 fn summary(h: &mut String, c: &Comparison) {
     h.push_str("<h2 id=\"summary\">Summary</h2>\n");
     if c.candidates.is_empty() {
-        h.push_str("<p>One kernel: nothing to compare against. Figures show its measurements alone.</p>\n");
+        h.push_str(
+            "<p>One kernel: nothing to compare against. Figures show its measurements alone.</p>\n",
+        );
     } else {
         h.push_str("<table class=\"counts\"><thead><tr><th>candidate vs baseline</th>");
         for (name, _) in COUNT_LINES {
@@ -231,11 +233,9 @@ fn summary(h: &mut String, c: &Comparison) {
                     .map(|x| format!("{:+.2}%", (x - 1.0) * 100.0))
                     .unwrap_or_else(|| "n/a".into());
                 let interval = match (m.ci_low, m.ci_high) {
-                    (Some(lo), Some(hi)) => format!(
-                        "[{:+.2}%, {:+.2}%]",
-                        (lo - 1.0) * 100.0,
-                        (hi - 1.0) * 100.0
-                    ),
+                    (Some(lo), Some(hi)) => {
+                        format!("[{:+.2}%, {:+.2}%]", (lo - 1.0) * 100.0, (hi - 1.0) * 100.0)
+                    }
                     _ => "n/a".into(),
                 };
                 let _ = writeln!(
@@ -294,7 +294,9 @@ fn summary(h: &mut String, c: &Comparison) {
 }
 
 fn environment(h: &mut String, kernels: &[&KernelData]) {
-    h.push_str("<h2 id=\"environment\">Environment</h2>\n<table class=\"env\"><thead><tr><th></th>");
+    h.push_str(
+        "<h2 id=\"environment\">Environment</h2>\n<table class=\"env\"><thead><tr><th></th>",
+    );
     for (i, k) in kernels.iter().enumerate() {
         let _ = write!(
             h,
@@ -496,7 +498,10 @@ fn workload_section(
         };
         match figure {
             Figure::Bars => {
-                let key = (some.metric.clone(), rest_of(&some.params, &["kind", "mode"]));
+                let key = (
+                    some.metric.clone(),
+                    rest_of(&some.params, &["kind", "mode"]),
+                );
                 let chart = bar_charts.entry(key.clone()).or_insert_with(|| {
                     bar_keys.push(key.clone());
                     CategoryChart {
@@ -573,9 +578,20 @@ fn workload_section(
             families.push(m);
         }
     }
+    // Distributions (BENCH samples) first: the headline numbers; single values after.
+    let has_samples = |family: &str| {
+        bar_keys.iter().filter(|(m, _)| m == family).any(|k| {
+            bar_charts[k]
+                .values
+                .iter()
+                .flatten()
+                .flatten()
+                .any(|v| v.len() >= MIN_BOX_VALUES)
+        })
+    };
+    families.sort_by_key(|f| !has_samples(f));
     for (fi, family) in families.iter().enumerate() {
-        let keys: Vec<&(String, String)> =
-            bar_keys.iter().filter(|(m, _)| m == family).collect();
+        let keys: Vec<&(String, String)> = bar_keys.iter().filter(|(m, _)| m == family).collect();
         let _ = writeln!(
             h,
             "<details{}><summary>{} — medians per buffer kind and pin mode ({} figure(s)), and distributions</summary>",
@@ -598,7 +614,10 @@ fn workload_section(
                     category: cat.clone(),
                     bars: vals
                         .iter()
-                        .map(|v| v.as_deref().and_then(|v| bars::Bar::of(v, WHISKER_CONFIDENCE)))
+                        .map(|v| {
+                            v.as_deref()
+                                .and_then(|v| bars::Bar::of(v, WHISKER_CONFIDENCE))
+                        })
                         .collect(),
                 })
                 .collect();
@@ -655,11 +674,7 @@ fn workload_section(
                     .collect(),
             })
             .collect();
-        let _ = writeln!(
-            h,
-            "<h3>{} against the pinned fraction</h3>",
-            escape(family)
-        );
+        let _ = writeln!(h, "<h3>{} against the pinned fraction</h3>", escape(family));
         figure_or_error(
             h,
             fraction::render(&format!("{family} vs memory held pinned"), unit, &lines),

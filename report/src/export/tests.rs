@@ -241,3 +241,201 @@ fn json_has_the_documented_shape() {
 fn markdown_escapes_user_strings() {
     assert_eq!(markdown::escape("a|b_*<x>`"), "a\\|b\\_\\*\\<x\\>\\`");
 }
+
+/// A record of `workload` with coordinates.
+fn prec(
+    workload: &str,
+    id: &str,
+    unit: &str,
+    params: &[(&str, &str)],
+    value: Value,
+) -> results::Record {
+    results::Record {
+        id: format!("{workload}/{id}"),
+        metric: format!("{workload}.{}", id.rsplit('/').next().unwrap()),
+        workload: workload.into(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        unit: unit.into(),
+        value,
+    }
+}
+
+/// Three workloads shaped like pinbench's: pin-latency cells with kind/mode coordinates,
+/// a fork-cost family against a pinned fraction, and a coherence verdict that changed.
+fn html_fixture(base_name: &str) -> Comparison {
+    let kernel_records = |slow: f64, coherence: &str| {
+        let pl = [
+            ("kind", "anon-rw"),
+            ("mode", "read"),
+            ("api", "pin-fast"),
+            ("pages", "1"),
+        ];
+        let pl2 = [
+            ("kind", "thp"),
+            ("mode", "longterm-write"),
+            ("api", "pin-fast"),
+            ("pages", "1"),
+        ];
+        let mut v = vec![
+            prec(
+                "pin-latency",
+                "anon-rw/read/pin-fast/1p/ns_per_page",
+                "ns",
+                &pl,
+                samples(100.0 * slow, 30),
+            ),
+            prec(
+                "pin-latency",
+                "thp/longterm-write/pin-fast/1p/ns_per_page",
+                "ns",
+                &pl2,
+                samples(50.0, 30),
+            ),
+            prec(
+                "pin-latency",
+                "anon-rw/read/pin-fast/1p/outcome",
+                "pages",
+                &pl,
+                outcome(16, None),
+            ),
+        ];
+        for pct in ["0", "1", "100"] {
+            let p = [("size_mib", "16"), ("pinned_pct", pct)];
+            let ns: f64 = pct.parse::<f64>().unwrap() * 10.0 + 1000.0;
+            v.push(prec(
+                "fork-cost",
+                &format!("16m/{pct}pct/fork_ns"),
+                "ns",
+                &p,
+                samples(ns * slow, 10),
+            ));
+            v.push(prec(
+                "fork-cost",
+                &format!("16m/{pct}pct/pages_copied"),
+                "pages",
+                &p,
+                Value::Scalar {
+                    value: pct.parse::<f64>().unwrap() * 40.0,
+                },
+            ));
+        }
+        v.push(prec(
+            "cow",
+            "b-fork-then-read-pin/pin-fast/coherence",
+            "verdict",
+            &[("scenario", "b")],
+            Value::Verdict {
+                verdict: coherence.into(),
+            },
+        ));
+        v
+    };
+    let base = kernel(base_name, "6.1.0-56-amd64", kernel_records(1.0, "coherent"));
+    let cand = kernel(
+        "debian:6.12",
+        "6.12.117+deb12-amd64",
+        kernel_records(1.3, "leak"),
+    );
+    compare(base, vec![cand], &CompareOptions::default()).unwrap()
+}
+
+#[test]
+fn html_is_self_contained_and_has_every_section_and_figure() {
+    let h = render(&html_fixture("debian:6.1"), Format::Html);
+    assert!(h.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert!(h.ends_with("</html>\n"));
+    // Nothing fetched, nothing run.
+    for banned in ["<script", "<link", "src=", "@import", "url(", "href=\"http"] {
+        assert!(!h.contains(banned), "HTML contains {banned}");
+    }
+    for id in [
+        "summary",
+        "environment",
+        "w-pin-latency",
+        "w-fork-cost",
+        "w-cow",
+        "metrics",
+    ] {
+        assert!(h.contains(&format!("id=\"{id}\"")), "no section {id}");
+    }
+    // pin-latency: one bar chart (kind · mode categories) and its box plot; fork-cost: one
+    // fraction figure per family (fork_ns, pages_copied); cow has no numbers: no figure.
+    assert_eq!(h.matches("<svg").count(), 4, "figures");
+    assert!(h.contains("anon-rw · read") && h.contains("thp · longterm-write"));
+    assert!(h.contains("fork-cost.fork_ns vs memory held pinned"));
+    assert!(h.contains("fork-cost.pages_copied vs memory held pinned"));
+    assert!(h.contains("distribution of pin-latency.ns_per_page — api=pin-fast, pages=1"));
+    // Lines per kernel and remaining coordinates.
+    assert!(h.contains("debian:6.1 size_mib=16") && h.contains("debian:6.12 size_mib=16"));
+    // The coherence change is highlighted in the matrix and listed in the summary.
+    assert!(h.contains("<td class=\"good\">coherent</td><td class=\"bad changed\">leak <span class=\"badge\">changed</span></td>"), "{h}");
+    assert!(h.contains("<td class=\"id\">cow/b-fork-then-read-pin/pin-fast/coherence</td><td>debian:6.12</td><td>changed</td><td>coherent -&gt; leak</td>"));
+    // Environment from run.json.
+    assert!(h.contains("<th>accel</th><td>tcg</td><td>tcg</td>"));
+    assert!(h.contains("6.12.117+deb12-amd64"));
+}
+
+/// The summary section of the fixture, exactly.
+const EXPECTED_HTML_SUMMARY: &str = r#"<h2 id="summary">Summary</h2>
+<table class="counts"><thead><tr><th>candidate vs baseline</th><th>regressed</th><th>improved</th><th>unchanged</th><th>inconclusive</th><th>behaviour changes</th></tr></thead><tbody>
+<tr><td>debian:6.12</td><td class="num regressed">4</td><td class="num ">0</td><td class="num ">1</td><td class="num ">0</td><td class="num regressed">1</td></tr>
+</tbody></table>
+<h3>Largest regressions</h3>
+<p>4 regressed metric(s).</p>
+<table class="regressions"><thead><tr><th>metric</th><th>candidate</th><th>baseline median</th><th>candidate median</th><th>change</th><th>interval of the ratio</th><th>adjusted p</th></tr></thead><tbody>
+"#;
+
+#[test]
+fn html_summary_snapshot() {
+    let h = render(&html_fixture("debian:6.1"), Format::Html);
+    let start = h.find("<h2 id=\"summary\">").unwrap();
+    let got = &h[start..start + EXPECTED_HTML_SUMMARY.len().min(h.len() - start)];
+    assert_eq!(
+        got,
+        EXPECTED_HTML_SUMMARY,
+        "\n--- got ---\n{}",
+        &h[start..start + 2000]
+    );
+    // Every regression is +30%, largest first, with its interval.
+    let regs = &h[start..h.find("<h3>Behaviour changes</h3>").unwrap()];
+    assert_eq!(regs.matches("<tr class=\"regressed\">").count(), 4);
+    assert_eq!(regs.matches("+30.00%").count(), 4);
+}
+
+#[test]
+fn html_escapes_every_user_string() {
+    let evil = "<script>alert(1)</script>";
+    let h = render(&html_fixture(evil), Format::Html);
+    assert!(!h.contains("<script"), "unescaped kernel name");
+    assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // In the title, the legend, the environment and the figures alike.
+    assert!(h.matches("&lt;script&gt;").count() >= 5);
+    assert_eq!(html::escape("a&b<c>\"d'"), "a&amp;b&lt;c&gt;&quot;d&#39;");
+}
+
+#[test]
+fn html_of_one_kernel_has_figures_and_no_verdicts() {
+    let c = compare(
+        kernel(
+            "debian:6.12",
+            "6.12.117+deb12-amd64",
+            vec![prec(
+                "pin-latency",
+                "anon-rw/read/pin-fast/1p/ns_per_call",
+                "ns",
+                &[("kind", "anon-rw"), ("mode", "read")],
+                samples(100.0, 30),
+            )],
+        ),
+        vec![],
+        &CompareOptions::default(),
+    )
+    .unwrap();
+    let h = render(&c, Format::Html);
+    assert!(h.contains("One kernel: nothing to compare against."));
+    assert_eq!(h.matches("<svg").count(), 2);
+    assert!(!h.contains("Largest regressions"));
+}

@@ -3,7 +3,7 @@
 //! ([`crate::stats::median_ci`], Conover 1999 §3.2). Bars start at zero so that heights
 //! compare; a missing bar means the kernel has no value there.
 
-use super::{category_layout, sx, SCALE, colour, headroom, PlotError};
+use super::{category_labels, category_layout, colour, compact, headroom, sx, PlotError};
 use plotters::prelude::*;
 
 /// One bar: a median and its interval.
@@ -77,24 +77,18 @@ pub fn render(
             .y_label_area_size(72)
             .build_cartesian_2d((0..sx(n as f64)).with_key_points(keys), 0f64..ymax)
             .map_err(|e| err(title)(e.to_string()))?;
-        let label_of = |x: &i32| {
-            categories
-                .get((*x).max(0) as usize / SCALE as usize)
-                .cloned()
-                .unwrap_or_default()
-        };
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_label_formatter(&label_of)
-            .x_label_style(
-                ("sans-serif", 12)
-                    .into_font()
-                    .transform(FontTransform::Rotate90),
-            )
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&compact)
             .y_desc(format!("median, {unit}"))
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;
+        let anchors: Vec<(i32, i32)> = (0..groups.len())
+            .map(|i| chart.backend_coord(&(sx(i as f64 + 0.5), 0.0)))
+            .collect();
+        category_labels(&root, &anchors, &categories).map_err(err(title))?;
         let slot = 0.8 / k as f64;
         for (si, name) in series.iter().enumerate() {
             let c = colour(si);
@@ -111,7 +105,10 @@ pub fn render(
                 .collect();
             chart
                 .draw_series(bars.iter().map(|(x0, b)| {
-                    Rectangle::new([(sx(*x0), 0.0), (sx(x0 + slot * 0.88), b.median)], c.filled())
+                    Rectangle::new(
+                        [(sx(*x0), 0.0), (sx(x0 + slot * 0.88), b.median)],
+                        c.filled(),
+                    )
                 }))
                 .map_err(|e| err(title)(e.to_string()))?
                 .label(name.as_str())
@@ -188,7 +185,8 @@ mod tests {
         assert!(svg.contains("&lt;script&gt;"));
         assert!(svg.contains("anon-rw · read") && svg.contains("thp · write"));
         // Three bars of data in the two series' colours.
-        let fill = |c: plotters::style::RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        let fill =
+            |c: plotters::style::RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
         let base = svg.matches(&fill(colour(0))).count();
         let cand = svg.matches(&fill(colour(1))).count();
         // Each series also has one legend swatch.

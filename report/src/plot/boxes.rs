@@ -4,7 +4,7 @@
 //! within 1.5 IQR of the box. Outliers beyond the whiskers are counted in the title rather
 //! than drawn (a TCG run has thousands of samples; the SVG stays small).
 
-use super::{category_layout, sx, SCALE, colour, PlotError};
+use super::{category_labels, category_layout, colour, compact, sx, PlotError};
 use crate::stats::Sample;
 use plotters::prelude::*;
 
@@ -27,7 +27,12 @@ impl BoxStats {
         let s = Sample::new(&finite).ok()?;
         let (q1, median, q3) = (s.quantile(0.25), s.median(), s.quantile(0.75));
         let (lo_fence, hi_fence) = (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1));
-        let inside = || s.sorted().iter().copied().filter(|v| *v >= lo_fence && *v <= hi_fence);
+        let inside = || {
+            s.sorted()
+                .iter()
+                .copied()
+                .filter(|v| *v >= lo_fence && *v <= hi_fence)
+        };
         let low_whisker = inside().fold(f64::INFINITY, f64::min).min(q1);
         let high_whisker = inside().fold(f64::NEG_INFINITY, f64::max).max(q3);
         Some(BoxStats {
@@ -63,7 +68,9 @@ pub fn render(
     let k = series.len().max(1);
     let all = || groups.iter().flat_map(|g| g.boxes.iter().flatten());
     let lo = all().map(|b| b.low_whisker).fold(f64::INFINITY, f64::min);
-    let hi = all().map(|b| b.high_whisker).fold(f64::NEG_INFINITY, f64::max);
+    let hi = all()
+        .map(|b| b.high_whisker)
+        .fold(f64::NEG_INFINITY, f64::max);
     let (lo, hi) = if lo.is_finite() && hi.is_finite() && hi > lo {
         let pad = (hi - lo) * 0.06;
         ((lo - pad).max(0.0), hi + pad)
@@ -86,24 +93,18 @@ pub fn render(
             .y_label_area_size(72)
             .build_cartesian_2d((0..sx(n as f64)).with_key_points(keys), lo..hi)
             .map_err(|e| err(title)(e.to_string()))?;
-        let label_of = |x: &i32| {
-            categories
-                .get((*x).max(0) as usize / SCALE as usize)
-                .cloned()
-                .unwrap_or_default()
-        };
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_label_formatter(&label_of)
-            .x_label_style(
-                ("sans-serif", 12)
-                    .into_font()
-                    .transform(FontTransform::Rotate90),
-            )
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&compact)
             .y_desc(unit)
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;
+        let anchors: Vec<(i32, i32)> = (0..groups.len())
+            .map(|i| chart.backend_coord(&(sx(i as f64 + 0.5), lo)))
+            .collect();
+        category_labels(&root, &anchors, &categories).map_err(err(title))?;
         let slot = 0.8 / k as f64;
         for (si, name) in series.iter().enumerate() {
             let c = colour(si);
@@ -120,11 +121,9 @@ pub fn render(
                 .collect();
             let w = slot * 0.8;
             chart
-                .draw_series(
-                    boxes
-                        .iter()
-                        .map(|(x0, b)| Rectangle::new([(sx(*x0), b.q1), (sx(x0 + w), b.q3)], c.mix(0.35).filled())),
-                )
+                .draw_series(boxes.iter().map(|(x0, b)| {
+                    Rectangle::new([(sx(*x0), b.q1), (sx(x0 + w), b.q3)], c.mix(0.35).filled())
+                }))
                 .map_err(|e| err(title)(e.to_string()))?
                 .label(name.as_str())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
@@ -133,8 +132,11 @@ pub fn render(
                     let (xl, xr, xc) = (sx(*x0), sx(x0 + w), sx(x0 + w / 2.0));
                     [
                         Rectangle::new([(xl, b.q1), (xr, b.q3)], c.stroke_width(1)).into_dyn(),
-                        PathElement::new(vec![(xl, b.median), (xr, b.median)], BLACK.stroke_width(2))
-                            .into_dyn(),
+                        PathElement::new(
+                            vec![(xl, b.median), (xr, b.median)],
+                            BLACK.stroke_width(2),
+                        )
+                        .into_dyn(),
                         PathElement::new(vec![(xc, b.q3), (xc, b.high_whisker)], c.stroke_width(1))
                             .into_dyn(),
                         PathElement::new(vec![(xc, b.q1), (xc, b.low_whisker)], c.stroke_width(1))
@@ -174,7 +176,10 @@ mod tests {
     fn renders_a_box_per_kernel_and_category() {
         let groups = vec![Group {
             category: "anon-rw · read".into(),
-            boxes: vec![BoxStats::of(&[1.0, 2.0, 3.0]), BoxStats::of(&[2.0, 3.0, 4.0])],
+            boxes: vec![
+                BoxStats::of(&[1.0, 2.0, 3.0]),
+                BoxStats::of(&[2.0, 3.0, 4.0]),
+            ],
         }];
         let svg = render("unpin_ns", "ns", &["a".into(), "b".into()], &groups).unwrap();
         assert!(svg.starts_with("<svg"));

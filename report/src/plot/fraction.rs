@@ -20,7 +20,9 @@ pub const FRACTION_PARAMS: [&str; 5] = [
 ];
 
 /// The pinned-fraction parameter of a record's params and its value in percent, if any.
-pub fn fraction_of(params: &std::collections::BTreeMap<String, String>) -> Option<(&'static str, f64)> {
+pub fn fraction_of(
+    params: &std::collections::BTreeMap<String, String>,
+) -> Option<(&'static str, f64)> {
     FRACTION_PARAMS.iter().find_map(|k| {
         let v = params.get(*k)?;
         let x: f64 = v.trim_end_matches('%').parse().ok()?;
@@ -77,23 +79,25 @@ pub fn render(title: &str, unit: &str, lines: &[Line]) -> Result<String, PlotErr
                     .draw_series(LineSeries::new(xy.clone(), style))
                     .map_err(|e| err(title)(e.to_string()))?
                     .label(line.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                    });
             } else {
                 chart
                     .draw_series(DashedLineSeries::new(xy.clone(), 6, 4, style))
                     .map_err(|e| err(title)(e.to_string()))?
                     .label(line.label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                    });
             }
             chart
                 .draw_series(xy.iter().map(|p| Circle::new(*p, 3, c.filled())))
                 .map_err(|e| err(title)(e.to_string()))?;
             chart
-                .draw_series(
-                    pts.iter()
-                        .filter(|(_, b)| b.n > 1)
-                        .map(|(x, b)| PathElement::new(vec![(*x, b.low), (*x, b.high)], c.stroke_width(1))),
-                )
+                .draw_series(pts.iter().filter(|(_, b)| b.n > 1).map(|(x, b)| {
+                    PathElement::new(vec![(*x, b.low), (*x, b.high)], c.stroke_width(1))
+                }))
                 .map_err(|e| err(title)(e.to_string()))?;
         }
         chart
@@ -115,7 +119,10 @@ mod tests {
     #[test]
     fn fraction_parameter_is_found_by_name() {
         let p = |k: &str, v: &str| [(k.to_string(), v.to_string())].into_iter().collect();
-        assert_eq!(fraction_of(&p("pinned_pct", "25")), Some(("pinned_pct", 25.0)));
+        assert_eq!(
+            fraction_of(&p("pinned_pct", "25")),
+            Some(("pinned_pct", 25.0))
+        );
         assert_eq!(fraction_of(&p("pinned", "100%")), Some(("pinned", 100.0)));
         assert_eq!(fraction_of(&p("pinned", "yes")), None);
         assert_eq!(fraction_of(&p("kind", "anon-rw")), None);

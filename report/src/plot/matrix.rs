@@ -38,7 +38,14 @@ impl Class {
 }
 
 const BAD_WORDS: [&str; 8] = [
-    "stale", "leak", "fail", "incoherent", "timed out", "signal", "error", "corrupt",
+    "stale",
+    "leak",
+    "fail",
+    "incoherent",
+    "timed out",
+    "signal",
+    "error",
+    "corrupt",
 ];
 const GOOD_WORDS: [&str; 5] = ["coherent", "pass", "ok", "exit 0", "0 pages"];
 
@@ -68,7 +75,10 @@ pub fn classify(text: Option<&str>) -> Class {
     if BAD_WORDS.iter().any(|w| l.contains(w)) {
         return Class::Bad;
     }
-    if GOOD_WORDS.iter().any(|w| l == *w || l.starts_with(&format!("{w} "))) {
+    if GOOD_WORDS
+        .iter()
+        .any(|w| l == *w || l.starts_with(&format!("{w} ")))
+    {
         return Class::Good;
     }
     Class::Neutral
@@ -104,7 +114,11 @@ pub fn render(kernels: &[String], rows: &[MatrixRow]) -> String {
         let _ = write!(
             h,
             "<tr{}><td class=\"id\">{}</td>",
-            if changed { " class=\"changed-row\"" } else { "" },
+            if changed {
+                " class=\"changed-row\""
+            } else {
+                ""
+            },
             escape(&r.label)
         );
         for c in &r.cells {
@@ -170,6 +184,8 @@ mod tests {
         assert!(h.contains("cow/&lt;b&gt;"));
         assert!(h.contains("<tr class=\"changed-row\">"));
         assert!(h.contains("<td class=\"good\">coherent</td>"));
-        assert!(h.contains("<td class=\"bad changed\">leak <span class=\"badge\">changed</span></td>"));
+        assert!(
+            h.contains("<td class=\"bad changed\">leak <span class=\"badge\">changed</span></td>")
+        );
     }
 }

@@ -93,3 +93,54 @@ pub(crate) const SCALE: i32 = 1000;
 pub(crate) fn sx(x: f64) -> i32 {
     (x * SCALE as f64).round() as i32
 }
+
+/// A tick value in few characters: 1250000 -> "1.25M", 0.5 -> "0.5".
+pub(crate) fn compact(v: &f64) -> String {
+    let a = v.abs();
+    let (x, suffix) = if a >= 1e9 {
+        (v / 1e9, "G")
+    } else if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e4 {
+        (v / 1e3, "k")
+    } else {
+        (*v, "")
+    };
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}{suffix}")
+}
+
+/// Category names under a category chart, rotated to run downwards from just below each
+/// category's centre (plotters centres rotated axis labels on the tick, which makes long
+/// names overlap the plot).
+pub(crate) fn category_labels<DB: plotters::prelude::DrawingBackend>(
+    root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    anchors: &[(i32, i32)],
+    labels: &[String],
+) -> Result<(), String> {
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let style = TextStyle::from(("sans-serif", 12).into_font())
+        .transform(FontTransform::Rotate90)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for ((x, y), label) in anchors.iter().zip(labels) {
+        root.draw(&Text::new(label.clone(), (*x, y + 8), style.clone()))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compact_ticks() {
+        let c = |v: f64| super::compact(&v);
+        assert_eq!(c(5_000_000.0), "5M");
+        assert_eq!(c(1_250_000.0), "1.25M");
+        assert_eq!(c(25_000.0), "25k");
+        assert_eq!(c(2500.0), "2500");
+        assert_eq!(c(0.5), "0.5");
+        assert_eq!(c(0.0), "0");
+    }
+}
