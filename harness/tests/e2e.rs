@@ -564,6 +564,36 @@ fn report_of_a_real_run_renders_in_chromium() {
     assert!(text.contains("Behaviour: pin-latency.outcome"));
     let rows = text.matches("<td class=\"good\">pinned ").count();
     assert!(rows > 50, "only {rows} successful pins in the matrix");
+    // docs/report-json.md against real output: the run compared with itself.
+    let out = pinbench(&[
+        "compare",
+        dir.to_str().unwrap(),
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "identical data must not differ");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("compare JSON parses");
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report-json.md"),
+    )
+    .unwrap();
+    let fields = report::export::json::documented_fields(&doc);
+    let (missing, unchecked) = report::export::json::check_fields(&json, &fields);
+    assert!(
+        missing.is_empty(),
+        "documented, not in real output: {missing:?}"
+    );
+    assert!(
+        unchecked
+            .iter()
+            .all(|f| f.starts_with("behaviour_changes[].")),
+        "unchecked: {unchecked:?}"
+    );
+    assert!(json["metrics"].as_array().unwrap().len() > 50);
+    assert_eq!(json["summary"][0]["regressed"], 0);
+    assert_eq!(json["summary"][0]["improved"], 0);
+
     // The real report in a real browser.
     let loaded = chromium::load(&html);
     assert!(

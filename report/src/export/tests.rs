@@ -439,3 +439,30 @@ fn html_of_one_kernel_has_figures_and_no_verdicts() {
     assert_eq!(h.matches("<svg").count(), 2);
     assert!(!h.contains("Largest regressions"));
 }
+
+#[test]
+fn every_field_documented_in_report_json_md_is_in_the_output() {
+    let doc = include_str!("../../../docs/report-json.md");
+    let fields = json::documented_fields(doc);
+    assert!(fields.len() > 30, "only {} documented fields", fields.len());
+    for f in [
+        "metrics[].verdict",
+        "metrics[].ci_low",
+        "behaviour_changes[].kind",
+    ] {
+        assert!(fields.contains(&f.to_string()), "{f} not documented");
+    }
+    let v: serde_json::Value = serde_json::from_str(&render(&fixture(), Format::Json)).unwrap();
+    let (missing, unchecked) = json::check_fields(&v, &fields);
+    assert!(
+        missing.is_empty(),
+        "documented but not in the output: {missing:?}"
+    );
+    assert!(
+        unchecked.is_empty(),
+        "the fixture left {unchecked:?} unchecked"
+    );
+    // And the checker does fail on a field the output lacks.
+    let (missing, _) = json::check_fields(&v, &["metrics[].no_such_field".to_string()]);
+    assert_eq!(missing, ["metrics[].no_such_field"]);
+}
