@@ -468,11 +468,9 @@ fn workload_section(
     // Charts keyed by (metric family, split), in order of first appearance.
     let mut bar_keys: Vec<(String, String)> = Vec::new();
     let mut bar_charts: HashMap<(String, String), CategoryChart> = HashMap::new();
-    // Fraction plots: family -> (unit, line label -> (kernel, points)).
+    // Fraction plots: family -> (unit, points).
     let mut frac_keys: Vec<String> = Vec::new();
-    #[allow(clippy::type_complexity)]
-    let mut frac: HashMap<String, (String, Vec<(String, usize, Vec<(f64, Vec<f64>)>)>)> =
-        HashMap::new();
+    let mut frac: HashMap<String, (String, Vec<FractionPoint>)> = HashMap::new();
     // Matrix: family -> rows.
     let mut matrix_keys: Vec<String> = Vec::new();
     let mut matrices: HashMap<String, Vec<matrix::MatrixRow>> = HashMap::new();
@@ -523,19 +521,16 @@ fn workload_section(
                     frac_keys.push(some.metric.clone());
                     (some.unit.clone(), Vec::new())
                 });
-                let rest = rest_of(&some.params, &[key]);
+                let mut rest = some.params.clone();
+                rest.remove(key);
                 for (ki, k) in kernels.iter().enumerate() {
-                    let Some(cell) = k.cells.get(*id).filter(|c| !c.values.is_empty()) else {
-                        continue;
-                    };
-                    let label = if rest.is_empty() {
-                        labels[ki].clone()
-                    } else {
-                        format!("{} {rest}", labels[ki])
-                    };
-                    match entry.1.iter_mut().find(|l| l.0 == label) {
-                        Some(line) => line.2.push((x, cell.values.clone())),
-                        None => entry.1.push((label, ki, vec![(x, cell.values.clone())])),
+                    if let Some(cell) = k.cells.get(*id).filter(|c| !c.values.is_empty()) {
+                        entry.1.push(FractionPoint {
+                            kernel: ki,
+                            rest: rest.clone(),
+                            x,
+                            values: cell.values.clone(),
+                        });
                     }
                 }
             }
@@ -660,20 +655,8 @@ fn workload_section(
     }
 
     for family in &frac_keys {
-        let (unit, lines) = &frac[family];
-        let lines: Vec<fraction::Line> = lines
-            .iter()
-            .enumerate()
-            .map(|(li, (label, ki, pts))| fraction::Line {
-                label: label.clone(),
-                colour: if lines.len() <= n { *ki } else { li },
-                baseline: *ki == 0,
-                points: pts
-                    .iter()
-                    .filter_map(|(x, v)| bars::Bar::of(v, WHISKER_CONFIDENCE).map(|b| (*x, b)))
-                    .collect(),
-            })
-            .collect();
+        let (unit, points) = &frac[family];
+        let lines = fraction_lines(points, labels);
         let _ = writeln!(h, "<h3>{} against the pinned fraction</h3>", escape(family));
         figure_or_error(
             h,
@@ -705,6 +688,64 @@ fn workload_section(
     if ids.is_empty() {
         h.push_str("<p>No records.</p>\n");
     }
+}
+
+/// One kernel's values of one cell with a pinned-fraction coordinate.
+struct FractionPoint {
+    kernel: usize,
+    /// The other coordinates.
+    rest: BTreeMap<String, String>,
+    x: f64,
+    values: Vec<f64>,
+}
+
+/// Lines of a fraction plot: one per kernel and combination of the coordinates that vary in
+/// this family (constant ones, like the pin API, would only lengthen the legend). Colour by
+/// coordinates when they vary (the kernel then shows as solid baseline / dashed candidate),
+/// else by kernel.
+fn fraction_lines(points: &[FractionPoint], labels: &[String]) -> Vec<fraction::Line> {
+    let mut values_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for p in points {
+        for (k, v) in &p.rest {
+            values_of.entry(k).or_default().insert(v);
+        }
+    }
+    let varying: Vec<&str> = values_of
+        .iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(k, _)| *k)
+        .collect();
+    let mut combos: Vec<String> = Vec::new();
+    let mut lines: Vec<fraction::Line> = Vec::new();
+    for p in points {
+        let combo = varying
+            .iter()
+            .filter_map(|k| p.rest.get(*k).map(|v| format!("{k}={v}")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let ci = combos.iter().position(|c| *c == combo).unwrap_or_else(|| {
+            combos.push(combo.clone());
+            combos.len() - 1
+        });
+        let label = if combo.is_empty() {
+            labels[p.kernel].clone()
+        } else {
+            format!("{} {combo}", labels[p.kernel])
+        };
+        let Some(bar) = bars::Bar::of(&p.values, WHISKER_CONFIDENCE) else {
+            continue;
+        };
+        match lines.iter_mut().find(|l| l.label == label) {
+            Some(l) => l.points.push((p.x, bar)),
+            None => lines.push(fraction::Line {
+                label,
+                colour: if varying.is_empty() { p.kernel } else { ci },
+                baseline: p.kernel == 0,
+                points: vec![(p.x, bar)],
+            }),
+        }
+    }
+    lines
 }
 
 /// A behaviour cell as the matrix shows it.

@@ -302,25 +302,34 @@ fn html_fixture(base_name: &str) -> Comparison {
                 outcome(16, None),
             ),
         ];
-        for pct in ["0", "1", "100"] {
-            let p = [("size_mib", "16"), ("pinned_pct", pct)];
-            let ns: f64 = pct.parse::<f64>().unwrap() * 10.0 + 1000.0;
-            v.push(prec(
-                "fork-cost",
-                &format!("16m/{pct}pct/fork_ns"),
-                "ns",
-                &p,
-                samples(ns * slow, 10),
-            ));
-            v.push(prec(
-                "fork-cost",
-                &format!("16m/{pct}pct/pages_copied"),
-                "pages",
-                &p,
-                Value::Scalar {
-                    value: pct.parse::<f64>().unwrap() * 40.0,
-                },
-            ));
+        // Shaped like the fork-cost workload's records.
+        for variant in ["plain", "dontfork"] {
+            for pct in ["0", "1", "100"] {
+                let p = [
+                    ("mib", "16"),
+                    ("percent", pct),
+                    ("variant", variant),
+                    ("api", "pin-fast"),
+                ];
+                let ns: f64 = pct.parse::<f64>().unwrap() * 10.0 + 1000.0;
+                let id = format!("16mib/{pct}pct/{variant}");
+                v.push(prec(
+                    "fork-cost",
+                    &format!("{id}/fork_ns"),
+                    "ns",
+                    &p,
+                    samples(ns * slow, 10),
+                ));
+                v.push(prec(
+                    "fork-cost",
+                    &format!("{id}/copied_at_fork"),
+                    "pages",
+                    &p,
+                    Value::Scalar {
+                        value: pct.parse::<f64>().unwrap() * 40.0,
+                    },
+                ));
+            }
         }
         v.push(prec(
             "cow",
@@ -366,10 +375,13 @@ fn html_is_self_contained_and_has_every_section_and_figure() {
     assert_eq!(h.matches("<svg").count(), 4, "figures");
     assert!(h.contains("anon-rw · read") && h.contains("thp · longterm-write"));
     assert!(h.contains("fork-cost.fork_ns vs memory held pinned"));
-    assert!(h.contains("fork-cost.pages_copied vs memory held pinned"));
+    assert!(h.contains("fork-cost.copied_at_fork vs memory held pinned"));
     assert!(h.contains("distribution of pin-latency.ns_per_page — api=pin-fast, pages=1"));
-    // Lines per kernel and remaining coordinates.
-    assert!(h.contains("debian:6.1 size_mib=16") && h.contains("debian:6.12 size_mib=16"));
+    // Lines per kernel and varying coordinate (constant ones, api and mib, stay out).
+    for line in ["debian:6.1 variant=plain", "debian:6.12 variant=dontfork"] {
+        assert!(h.contains(&format!("\n{line}\n</text>")), "no line {line}");
+    }
+    assert!(!h.contains("api=pin-fast, mib=16"));
     // The coherence change is highlighted in the matrix and listed in the summary.
     assert!(h.contains("<td class=\"good\">coherent</td><td class=\"bad changed\">leak <span class=\"badge\">changed</span></td>"), "{h}");
     assert!(h.contains("<td class=\"id\">cow/b-fork-then-read-pin/pin-fast/coherence</td><td>debian:6.12</td><td>changed</td><td>coherent -&gt; leak</td>"));
@@ -381,10 +393,10 @@ fn html_is_self_contained_and_has_every_section_and_figure() {
 /// The summary section of the fixture, exactly.
 const EXPECTED_HTML_SUMMARY: &str = r#"<h2 id="summary">Summary</h2>
 <table class="counts"><thead><tr><th>candidate vs baseline</th><th>regressed</th><th>improved</th><th>unchanged</th><th>inconclusive</th><th>behaviour changes</th></tr></thead><tbody>
-<tr><td>debian:6.12</td><td class="num regressed">4</td><td class="num ">0</td><td class="num ">1</td><td class="num ">0</td><td class="num regressed">1</td></tr>
+<tr><td>debian:6.12</td><td class="num regressed">7</td><td class="num ">0</td><td class="num ">1</td><td class="num ">0</td><td class="num regressed">1</td></tr>
 </tbody></table>
 <h3>Largest regressions</h3>
-<p>4 regressed metric(s).</p>
+<p>7 regressed metric(s).</p>
 <table class="regressions"><thead><tr><th>metric</th><th>candidate</th><th>baseline median</th><th>candidate median</th><th>change</th><th>interval of the ratio</th><th>adjusted p</th></tr></thead><tbody>
 "#;
 
@@ -401,8 +413,8 @@ fn html_summary_snapshot() {
     );
     // Every regression is +30%, largest first, with its interval.
     let regs = &h[start..h.find("<h3>Behaviour changes</h3>").unwrap()];
-    assert_eq!(regs.matches("<tr class=\"regressed\">").count(), 4);
-    assert_eq!(regs.matches("+30.00%").count(), 4);
+    assert_eq!(regs.matches("<tr class=\"regressed\">").count(), 7);
+    assert_eq!(regs.matches("+30.00%").count(), 7);
 }
 
 #[test]

@@ -10,13 +10,15 @@ use super::{colour, headroom, PlotError};
 use crate::plot::bars::Bar;
 use plotters::prelude::*;
 
-/// Record parameters that hold the pinned share, in percent (first match wins).
-pub const FRACTION_PARAMS: [&str; 5] = [
+/// Record parameters that hold the pinned share, in percent (first match wins). `percent`
+/// is what the fork-cost workload records.
+pub const FRACTION_PARAMS: [&str; 6] = [
     "pinned_pct",
     "pinned_percent",
     "pct_pinned",
     "pinned_fraction_pct",
     "pinned",
+    "percent",
 ];
 
 /// The pinned-fraction parameter of a record's params and its value in percent, if any.
