@@ -69,6 +69,10 @@ pub fn classify(text: Option<&str>) -> Class {
             };
         }
     }
+    // The cow workload's verdict when a cell's pages disagree.
+    if l == "mixed" {
+        return Class::Partial;
+    }
     if l.starts_with("exit ") && l != "exit 0" {
         return Class::Bad;
     }
@@ -151,6 +155,8 @@ mod tests {
     fn classes_follow_the_described_behaviour() {
         assert_eq!(classify(Some("pinned 16/16")), Class::Good);
         assert_eq!(classify(Some("pinned 3/16")), Class::Partial);
+        assert_eq!(classify(Some("mixed")), Class::Partial);
+        assert_eq!(classify(Some("parent")), Class::Neutral);
         assert_eq!(classify(Some("EFAULT (0/16 pinned)")), Class::Bad);
         assert_eq!(classify(Some("coherent")), Class::Good);
         assert_eq!(classify(Some("stale")), Class::Bad);
