@@ -487,3 +487,13 @@ fn every_field_documented_in_report_json_md_is_in_the_output() {
     let (missing, _) = json::check_fields(&v, &["metrics[].no_such_field".to_string()]);
     assert_eq!(missing, ["metrics[].no_such_field"]);
 }
+
+#[test]
+fn html_says_why_metrics_have_no_verdict() {
+    let h = render(&fixture(), Format::Html);
+    assert!(h.contains("<p>Metrics without a verdict, and why:</p>"));
+    assert!(
+        h.contains("<li>1 × too few values for a verdict (1 vs 1, need 5 each)"),
+        "{h}"
+    );
+}
