@@ -54,7 +54,7 @@ pub fn render(
 ) -> Result<String, PlotError> {
     let err = PlotError::of::<String>;
     let categories: Vec<String> = groups.iter().map(|g| g.category.clone()).collect();
-    let (width, label_area) = category_layout(&categories, series.len());
+    let (width, label_area) = category_layout(&categories, series.len(), title);
     let height = 340 + label_area;
     let n = groups.len().max(1);
     let k = series.len().max(1);

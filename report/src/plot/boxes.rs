@@ -62,8 +62,6 @@ pub fn render(
 ) -> Result<String, PlotError> {
     let err = PlotError::of::<String>;
     let categories: Vec<String> = groups.iter().map(|g| g.category.clone()).collect();
-    let (width, label_area) = category_layout(&categories, series.len());
-    let height = 340 + label_area;
     let n = groups.len().max(1);
     let k = series.len().max(1);
     let all = || groups.iter().flat_map(|g| g.boxes.iter().flatten());
@@ -81,6 +79,8 @@ pub fn render(
     };
     let outliers: usize = all().map(|b| b.outliers).sum();
     let caption = format!("{title} ({outliers} values beyond the whiskers not drawn)");
+    let (width, label_area) = category_layout(&categories, series.len(), &caption);
+    let height = 340 + label_area;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();

@@ -6,7 +6,7 @@
 //! Nothing here knows the fork-cost workload: the caller finds the x coordinate by the
 //! parameter names in [`FRACTION_PARAMS`], so any workload that records one gets this plot.
 
-use super::{colour, headroom, PlotError};
+use super::{colour, compact, headroom, PlotError};
 use crate::plot::bars::Bar;
 use plotters::prelude::*;
 
@@ -67,6 +67,8 @@ pub fn render(title: &str, unit: &str, lines: &[Line]) -> Result<String, PlotErr
         chart
             .configure_mesh()
             .x_desc("memory held pinned, %")
+            .x_label_formatter(&compact)
+            .y_label_formatter(&compact)
             .y_desc(format!("median, {unit}"))
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;

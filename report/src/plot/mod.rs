@@ -61,12 +61,13 @@ pub fn css(c: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
-/// Width and label-area size of a category chart: wide enough for every category, with room
-/// for the longest rotated label.
-pub(crate) fn category_layout(categories: &[String], series: usize) -> (u32, u32) {
+/// Width and label-area size of a category chart: wide enough for every category and for
+/// its caption, with room for the longest rotated label.
+pub(crate) fn category_layout(categories: &[String], series: usize, caption: &str) -> (u32, u32) {
     let n = categories.len().max(1);
     let per = 14 * series.max(1) + 16;
-    let width = (140 + n * per).clamp(520, 2400) as u32;
+    let caption_width = caption.chars().count() * 9 + 40;
+    let width = (140 + n * per).max(caption_width).clamp(520, 2400) as u32;
     let longest = categories
         .iter()
         .map(|c| c.chars().count())
