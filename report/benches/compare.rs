@@ -23,37 +23,53 @@ fn noise(seed: u64, i: u64) -> f64 {
     ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// One run of one kernel; every tenth metric is `slow` times slower.
-fn write_run(dir: &Path, seed: u64, slow: f64) {
+/// One run of one kernel, its samples split over `boots` boots; every tenth metric is
+/// `slow` times slower.
+fn write_run(dir: &Path, seed: u64, slow: f64, boots: usize) {
     store::create_run_dir(dir).unwrap();
     std::fs::create_dir(dir.join("k")).unwrap();
-    let mut text = serde_json::to_string(&GuestEvent::Hello {
-        schema_version: results::SCHEMA_VERSION,
-        release: "6.12".into(),
-        proc_version: "Linux".into(),
-        page_size: 4096,
-        boot_ns: 1,
-        thp: None,
-    })
-    .unwrap();
-    text.push('\n');
-    for m in 0..METRICS {
-        let f = if m % 10 == 0 { slow } else { 1.0 };
-        let values = (0..SAMPLES)
-            .map(|s| (1000.0 + 50.0 * noise(seed, (m * SAMPLES + s) as u64)) * f)
-            .collect();
-        let r = Record {
-            id: format!("bench/cell{m}/ns_per_call"),
-            metric: "bench.ns_per_call".into(),
-            workload: "bench".into(),
-            params: BTreeMap::new(),
-            unit: "ns".into(),
-            value: Value::Samples { values },
-        };
-        text.push_str(&r.to_line());
+    let mut boot_runs = Vec::new();
+    for boot in 0..boots {
+        let mut text = serde_json::to_string(&GuestEvent::Hello {
+            schema_version: results::SCHEMA_VERSION,
+            release: "6.12".into(),
+            proc_version: "Linux".into(),
+            page_size: 4096,
+            boot_ns: 1,
+            thp: None,
+        })
+        .unwrap();
         text.push('\n');
+        for m in 0..METRICS {
+            let f = if m % 10 == 0 { slow } else { 1.0 };
+            let per = SAMPLES / boots;
+            let values = (boot * per..(boot + 1) * per)
+                .map(|s| (1000.0 + 50.0 * noise(seed, (m * SAMPLES + s) as u64)) * f)
+                .collect();
+            let r = Record {
+                id: format!("bench/cell{m}/ns_per_call"),
+                metric: "bench.ns_per_call".into(),
+                workload: "bench".into(),
+                params: BTreeMap::new(),
+                unit: "ns".into(),
+                value: Value::Samples { values },
+            };
+            text.push_str(&r.to_line());
+            text.push('\n');
+        }
+        let results = format!("k/results-{}.jsonl", boot + 1);
+        store::write_atomic(&dir.join(&results), text.as_bytes()).unwrap();
+        boot_runs.push(BootRun {
+            index: boot as u32 + 1,
+            results,
+            console: format!("k/console-{}.log", boot + 1),
+            boot_seconds: None,
+            vm_seconds: None,
+            records: METRICS as u64,
+            kernel_problems: vec![],
+            status: KernelStatus::Ok,
+        });
     }
-    store::write_atomic(&dir.join("k/results-1.jsonl"), text.as_bytes()).unwrap();
     let meta = RunMeta {
         schema_version: results::SCHEMA_VERSION,
         command_line: vec![],
@@ -79,16 +95,7 @@ fn write_run(dir: &Path, seed: u64, slow: f64) {
             config_options: BTreeMap::new(),
             page_size: Some(4096),
             module_digest: None,
-            boots: vec![BootRun {
-                index: 1,
-                results: "k/results-1.jsonl".into(),
-                console: "k/console-1.log".into(),
-                boot_seconds: None,
-                vm_seconds: None,
-                records: METRICS as u64,
-                kernel_problems: vec![],
-                status: KernelStatus::Ok,
-            }],
+            boots: boot_runs,
             status: KernelStatus::Ok,
         }],
     };
@@ -98,8 +105,8 @@ fn write_run(dir: &Path, seed: u64, slow: f64) {
 fn bench(c: &mut Criterion) {
     let d = tempfile::tempdir().unwrap();
     let (a, b) = (d.path().join("a"), d.path().join("b"));
-    write_run(&a, 1, 1.0);
-    write_run(&b, 2, 1.10);
+    write_run(&a, 1, 1.0, 1);
+    write_run(&b, 2, 1.10, 1);
     let (a, b) = (a.display().to_string(), vec![b.display().to_string()]);
     // One boot a side, as a quick run gives: verdicts need `min_boots` 1 on the wall clock.
     let opts = CompareOptions {
@@ -120,6 +127,24 @@ fn bench(c: &mut Criterion) {
         counts.inconclusive
     );
     assert_eq!(counts.regressed, METRICS / 10, "the slowed metrics regress");
+
+    // The same samples over 4 boots a side: the two-level bootstrap's path (wall-clock
+    // defaults), timed once.
+    let (a4, b4) = (d.path().join("a4"), d.path().join("b4"));
+    write_run(&a4, 1, 1.0, 4);
+    write_run(&b4, 2, 1.10, 4);
+    let t = Instant::now();
+    let cmp4 = compare_specs(
+        &a4.display().to_string(),
+        &[b4.display().to_string()],
+        &CompareOptions::default(),
+    )
+    .unwrap();
+    println!(
+        "compare, same data as 4 boots a side (two-level bootstrap): {:.3} s — {} regressed",
+        t.elapsed().as_secs_f64(),
+        cmp4.counts(0).regressed
+    );
 
     c.bench_function("compare 2 runs x 1000 metrics x 100 samples", |bench| {
         bench.iter(|| compare_specs(&a, &b, &opts).unwrap())
