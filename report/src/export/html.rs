@@ -202,15 +202,8 @@ fn summary(h: &mut String, c: &Comparison) {
         h.push_str("</tbody></table>\n");
 
         // Why metrics got no verdict, most common reason first.
-        let mut notes: BTreeMap<&str, usize> = BTreeMap::new();
-        for m in c.rows.iter().flat_map(|r| r.results.iter().flatten()) {
-            if let Some(n) = &m.note {
-                *notes.entry(n.as_str()).or_default() += 1;
-            }
-        }
+        let notes = crate::table::no_verdict_reasons(c);
         if !notes.is_empty() {
-            let mut notes: Vec<(&str, usize)> = notes.into_iter().collect();
-            notes.sort_by_key(|n| std::cmp::Reverse(n.1));
             h.push_str("<p>Metrics without a verdict, and why:</p>\n<ul>\n");
             for (note, n) in notes.iter().take(5) {
                 let _ = writeln!(h, "<li>{n} × {}</li>", escape(note));

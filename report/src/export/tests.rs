@@ -120,7 +120,7 @@ const EXPECTED_TEXT: &str = r#"pinbench compare: clock wall, noise band ±2%, al
 
 Median (ns, lower is better) of all boots pooled; (%) = change of the median vs baseline.
 * = significant: 95% bootstrap CI of the ratio outside the ±2% noise band and BH-adjusted p < 0.01;
-? = inconclusive (CI straddles the band, p not significant, or too few values); - = missing.
+? = inconclusive (CI straddles the band, p not significant, or too few values or boots); - = missing.
 
 metric                              debian:6.1          debian:6.12
 pin/anon/1p/ns_per_call     1002.00 (  0.00%)     801.60 (-20.00%)*
@@ -134,6 +134,9 @@ Summary              debian:6.12
   unchanged                    1
   inconclusive                 1
   behaviour changes            3
+
+Without a verdict
+  1 x too few values for a verdict (1 vs 1, need 5 each); run more boots with `pinbench run --repeat`
 
 Behaviour changes (vs baseline debian:6.1)
   debian:6.12 (3):
@@ -153,7 +156,7 @@ Clock `wall`, noise band ±2%, alpha 0.01.
 
 Median (ns, lower is better) of all boots pooled; (%) = change of the median vs baseline.  
 \* = significant: 95% bootstrap CI of the ratio outside the ±2% noise band and BH-adjusted p \< 0.01;  
-? = inconclusive (CI straddles the band, p not significant, or too few values); - = missing.  
+? = inconclusive (CI straddles the band, p not significant, or too few values or boots); - = missing.  
 
 | metric | debian:6.1 | debian:6.12 |
 |---|---:|---:|
@@ -171,6 +174,10 @@ Median (ns, lower is better) of all boots pooled; (%) = change of the median vs 
 | unchanged | 1 |
 | inconclusive | 1 |
 | behaviour changes | 3 |
+
+### Without a verdict
+
+- 1 × too few values for a verdict (1 vs 1, need 5 each); run more boots with \`pinbench run --repeat\`
 
 ### Behaviour changes
 
