@@ -10,6 +10,7 @@ PKGS=(
   libc6-dev linux-libc-dev # static guest binaries, ABI layout test
   kmod cpio xz-utils dpkg  # module tooling, package extraction
   ca-certificates git procps
+  chromium                 # headless: the HTML report tests open the report in it
 )
 
 missing=()

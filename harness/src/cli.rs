@@ -46,6 +46,8 @@ pub enum Command {
         #[arg(long, default_value = "man")]
         out_dir: PathBuf,
     },
+    /// Render runs as one self-contained HTML file (figures, environment, comparison).
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +210,22 @@ pub struct HistoryArgs {
     /// Nightly config whose `history` to read [default: the embedded default].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run directories or RUN:KERNEL; the first kernel is the baseline, every other a candidate.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Write the HTML report to FILE.
+    #[arg(long, required = true, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Noise band in percent [default: 2 for wall, 0.5 for icount].
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub noise_band: Option<f64>,
+    /// Significance level for the Benjamini-Hochberg adjusted p-value.
+    #[arg(long, default_value_t = 0.01, value_parser = parse_alpha)]
+    pub alpha: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

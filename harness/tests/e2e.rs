@@ -749,3 +749,97 @@ fn cow_and_fork_cost_refuse_a_missing_or_foreign_module() {
         }
     }
 }
+
+#[path = "support/chromium.rs"]
+mod chromium;
+
+/// A real quick pin-latency run on debian:6.12 rendered by `pinbench report`: the HTML has
+/// the run's environment and figures, and loads in headless Chromium with no console
+/// message, its SVGs present and a screenshot that is not blank.
+#[test]
+fn report_of_a_real_run_renders_in_chromium() {
+    let _g = VM_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (t, dir) = out_dir("report-run");
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "debian:6.12",
+        "--quick",
+        "--workload",
+        "pin-latency",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let html = t.path().join("report.html");
+    let out = pinbench(&[
+        "report",
+        dir.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&html).unwrap();
+    let run = run_json(&dir);
+    let release = run["kernels"][0]["release"].as_str().unwrap();
+    assert!(text.contains(release), "environment lacks the release");
+    assert!(
+        text.contains("QEMU emulator version"),
+        "environment lacks QEMU"
+    );
+    assert!(text.contains("One kernel: nothing to compare against."));
+    // Per sample family (ns_per_call, ns_per_page, unpin_ns) and split (api, pages): a bar
+    // chart and a box plot; plus scalar families' bars.
+    let svgs = text.matches("<svg").count();
+    assert!(svgs >= 20, "only {svgs} figures");
+    assert!(text.contains("anon-rw · longterm-write"));
+    assert!(text.contains("Behaviour: pin-latency.outcome"));
+    let rows = text.matches("<td class=\"good\">pinned ").count();
+    assert!(rows > 50, "only {rows} successful pins in the matrix");
+    // docs/report-json.md against real output: the run compared with itself.
+    let out = pinbench(&[
+        "compare",
+        dir.to_str().unwrap(),
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "identical data must not differ");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("compare JSON parses");
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report-json.md"),
+    )
+    .unwrap();
+    let fields = report::export::json::documented_fields(&doc);
+    let (missing, unchecked) = report::export::json::check_fields(&json, &fields);
+    assert!(
+        missing.is_empty(),
+        "documented, not in real output: {missing:?}"
+    );
+    assert!(
+        unchecked
+            .iter()
+            .all(|f| f.starts_with("behaviour_changes[].")),
+        "unchecked: {unchecked:?}"
+    );
+    assert!(json["metrics"].as_array().unwrap().len() > 50);
+    assert_eq!(json["summary"][0]["regressed"], 0);
+    assert_eq!(json["summary"][0]["improved"], 0);
+
+    // The real report in a real browser.
+    let loaded = chromium::load(&html);
+    assert!(
+        loaded.console.is_empty(),
+        "console messages: {:#?}",
+        loaded.console
+    );
+    assert_eq!(loaded.dom.matches("<svg").count(), svgs);
+    let png = t.path().join("report.png");
+    chromium::screenshot(&html, &png, 1400, 2400);
+    let (colours, ink) = chromium::colours(&png);
+    assert!(
+        colours >= 20 && ink > 0.02,
+        "blank screenshot: {colours} colours, {:.1}% non-white",
+        ink * 100.0
+    );
+}

@@ -4,7 +4,9 @@
 //! A speed change counts only when both hold (criterion's `compare_to_threshold`, Pinpoint's
 //! DIFFERENT):
 //! 1. the bootstrap CI of the ratio of medians (candidate / baseline) lies entirely outside
-//!    the noise band `[1 - band, 1 + band]`, and
+//!    the noise band `[1 - band, 1 + band]` (with two or more boots a side, a two-level
+//!    bootstrap over boots and values, [`stats::ratio_ci_boots`]; wall-clock comparisons
+//!    need three boots a side at all, [`default_min_boots`]), and
 //! 2. the Benjamini-Hochberg adjusted p-value (smaller of Mann-Whitney and KS, see
 //!    [`crate::stats`]) is below alpha.
 //!
@@ -21,7 +23,7 @@ use results::protocol::{GuestEvent, Value};
 use results::store::{self, StoreError};
 use results::{KernelRun, KernelStatus, RunMeta};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Why a comparison cannot be made.
@@ -136,6 +138,8 @@ pub struct CompareOptions {
     pub alpha: f64,
     /// Fewest pooled values per side for a verdict; fewer is inconclusive.
     pub min_samples: usize,
+    /// Fewest boots per side for a verdict; `None`: by clock, see [`default_min_boots`].
+    pub min_boots: Option<usize>,
     pub bootstrap: BootstrapConfig,
 }
 
@@ -145,8 +149,24 @@ impl Default for CompareOptions {
             noise_band: None,
             alpha: 0.01,
             min_samples: 5,
+            min_boots: None,
             bootstrap: BootstrapConfig::default(),
         }
+    }
+}
+
+/// Boots a side needed for a verdict: 3 for the wall clock, 1 for icount.
+///
+/// A/A calibration on a shared TCG host (docs/calibration.md) found wall-clock boots of the
+/// same kernel differing by far more than the values within a boot: comparing one boot with
+/// one boot gave regressed/improved verdicts on a quarter of the metrics (129 of 500), two
+/// boots a side with the two-level bootstrap ([`stats::ratio_ci_boots`]) still on 14 of
+/// 500 (a bootstrap over two boots underestimates their spread). Icount boots are
+/// identical, so one is enough.
+pub fn default_min_boots(clock: &str) -> usize {
+    match clock {
+        "icount" => 1,
+        _ => 3,
     }
 }
 
@@ -173,7 +193,17 @@ pub enum CellData {
 pub struct Cell {
     pub metric: String,
     pub unit: String,
+    /// Workload that recorded it (the id's first part).
+    pub workload: String,
+    /// The cell's coordinates (kind, mode, api, pages, ...) from its first record.
+    pub params: BTreeMap<String, String>,
     pub data: CellData,
+    /// Every number recorded for this cell (samples and scalars of every boot), whatever its
+    /// unit: what plots of behaviour counts (pages copied, COW copies) draw.
+    pub values: Vec<f64>,
+    /// The speed numbers of [`CellData::Numbers`] grouped by boot (one group per boot that
+    /// recorded the cell), for the boot-level bootstrap.
+    pub per_boot: Vec<Vec<f64>>,
 }
 
 /// One kernel of one run, loaded.
@@ -297,43 +327,99 @@ fn describe(value: &Value, unit: &str) -> Option<String> {
 #[derive(Debug, Default)]
 struct Pool {
     order: Vec<String>,
-    info: HashMap<String, (String, String)>,
+    info: HashMap<String, CellInfo>,
+    values: HashMap<String, Vec<f64>>,
     numbers: HashMap<String, Vec<f64>>,
+    /// Speed numbers per boot, and the boot their last group came from.
+    per_boot: HashMap<String, (usize, Vec<Vec<f64>>)>,
+    boot: usize,
     observed: HashMap<String, BTreeSet<String>>,
     skipped: HashMap<String, BTreeSet<String>>,
     page_size: Option<u64>,
 }
 
+/// What a cell is, from its first record.
+#[derive(Debug, Clone)]
+struct CellInfo {
+    metric: String,
+    unit: String,
+    workload: String,
+    params: BTreeMap<String, String>,
+}
+
 impl Pool {
-    fn note(&mut self, id: &str, metric: &str, unit: &str) {
+    fn note(
+        &mut self,
+        id: &str,
+        metric: &str,
+        unit: &str,
+        workload: &str,
+        params: &BTreeMap<String, String>,
+    ) {
         if !self.info.contains_key(id) {
             self.order.push(id.to_string());
-            self.info
-                .insert(id.to_string(), (metric.to_string(), unit.to_string()));
+            self.info.insert(
+                id.to_string(),
+                CellInfo {
+                    metric: metric.to_string(),
+                    unit: unit.to_string(),
+                    workload: workload.to_string(),
+                    params: params.clone(),
+                },
+            );
         }
+    }
+
+    /// The group of speed numbers of `id` in the current boot.
+    fn boot_group(&mut self, id: &str) -> &mut Vec<f64> {
+        let boot = self.boot;
+        let (last, groups) = self
+            .per_boot
+            .entry(id.to_string())
+            .or_insert_with(|| (0, Vec::new()));
+        if *last != boot || groups.is_empty() {
+            groups.push(Vec::new());
+            *last = boot;
+        }
+        groups.last_mut().expect("just pushed")
     }
 
     /// Add the events of one boot.
     fn add_boot(&mut self, events: &[GuestEvent]) {
+        self.boot += 1;
         for ev in events {
             match ev {
                 GuestEvent::Hello { page_size, .. } => {
                     self.page_size.get_or_insert(*page_size);
                 }
                 GuestEvent::Record(r) => {
-                    self.note(&r.id, &r.metric, &r.unit);
+                    self.note(&r.id, &r.metric, &r.unit, &r.workload, &r.params);
                     let speed = speed_direction(&r.unit).is_some();
                     let id = r.id.clone();
+                    match &r.value {
+                        Value::Samples { values } => self
+                            .values
+                            .entry(id.clone())
+                            .or_default()
+                            .extend(values.iter().copied()),
+                        Value::Scalar { value } => {
+                            self.values.entry(id.clone()).or_default().push(*value)
+                        }
+                        _ => {}
+                    }
                     match &r.value {
                         Value::Skip { reason } => {
                             self.skipped.entry(id).or_default().insert(reason.clone());
                         }
-                        Value::Samples { values } if speed => self
-                            .numbers
-                            .entry(id)
-                            .or_default()
-                            .extend(values.iter().copied()),
+                        Value::Samples { values } if speed => {
+                            self.boot_group(&id).extend(values.iter().copied());
+                            self.numbers
+                                .entry(id)
+                                .or_default()
+                                .extend(values.iter().copied())
+                        }
                         Value::Scalar { value } if speed => {
+                            self.boot_group(&id).push(*value);
                             self.numbers.entry(id).or_default().push(*value)
                         }
                         v => {
@@ -359,11 +445,12 @@ impl Pool {
                         format!("exit {}", exit_code.unwrap_or(-1))
                     };
                     let id = format!("{workload}/exit");
-                    self.note(&id, "workload.exit", "status");
+                    let none = BTreeMap::new();
+                    self.note(&id, "workload.exit", "status", workload, &none);
                     self.observed.entry(id).or_default().insert(status);
                     if let Some(p) = pin_imbalance {
                         let id = format!("{workload}/pin_imbalance");
-                        self.note(&id, "workload.pin_imbalance", "pages");
+                        self.note(&id, "workload.pin_imbalance", "pages", workload, &none);
                         self.observed
                             .entry(id)
                             .or_default()
@@ -378,7 +465,7 @@ impl Pool {
     fn finish(mut self) -> (Vec<String>, HashMap<String, Cell>) {
         let mut cells = HashMap::new();
         for id in &self.order {
-            let (metric, unit) = self.info[id].clone();
+            let info = self.info[id].clone();
             let data = if let Some(n) = self.numbers.remove(id) {
                 CellData::Numbers(n)
             } else if let Some(o) = self.observed.remove(id) {
@@ -386,7 +473,18 @@ impl Pool {
             } else {
                 CellData::Skipped(self.skipped.remove(id).unwrap_or_default())
             };
-            cells.insert(id.clone(), Cell { metric, unit, data });
+            cells.insert(
+                id.clone(),
+                Cell {
+                    metric: info.metric,
+                    unit: info.unit,
+                    workload: info.workload,
+                    params: info.params,
+                    data,
+                    values: self.values.remove(id).unwrap_or_default(),
+                    per_boot: self.per_boot.remove(id).map(|p| p.1).unwrap_or_default(),
+                },
+            );
         }
         (self.order, cells)
     }
@@ -744,6 +842,27 @@ pub fn compare_specs(
     Ok(cmp)
 }
 
+/// Load every kernel of `specs` (run directories or `RUN:KERNEL`) for a report: the first
+/// kernel is the baseline, every other a candidate; one kernel alone gives a comparison with
+/// no candidates (figures without verdicts).
+pub fn report_specs(specs: &[String], opts: &CompareOptions) -> Result<Comparison, CompareError> {
+    let mut warnings = Vec::new();
+    let mut all = Vec::new();
+    for spec in specs {
+        all.extend(load_spec(spec, true, &mut warnings)?);
+    }
+    if all.is_empty() {
+        return Err(CompareError::BadSpec {
+            spec: specs.join(" "),
+        });
+    }
+    let baseline = all.remove(0);
+    let mut cmp = compare(baseline, all, opts)?;
+    warnings.append(&mut cmp.warnings);
+    cmp.warnings = warnings;
+    Ok(cmp)
+}
+
 /// Compare loaded kernels.
 pub fn compare(
     mut baseline: KernelData,
@@ -764,6 +883,10 @@ pub fn compare(
     let band = opts
         .noise_band
         .unwrap_or_else(|| default_noise_band(&clock));
+    let min_boots = opts
+        .min_boots
+        .unwrap_or_else(|| default_min_boots(&clock))
+        .max(1);
 
     // Every id, baseline order first, then what only candidates have.
     let mut ids: Vec<&str> = Vec::new();
@@ -810,7 +933,12 @@ pub fn compare(
                     .push(numbers(cand_cell).and_then(Summary::of));
                 row.results
                     .push(match (numbers(base_cell), numbers(cand_cell)) {
-                        (Some(b), Some(c)) => Some(measure(b, c, opts)),
+                        (Some(b), Some(c)) => Some(measure(
+                            (b, &base_cell.expect("has numbers").per_boot),
+                            (c, &cand_cell.expect("has numbers").per_boot),
+                            min_boots,
+                            opts,
+                        )),
                         _ => None,
                     });
             }
@@ -862,8 +990,14 @@ fn numbers(c: Option<&Cell>) -> Option<&[f64]> {
     }
 }
 
-/// Statistics of one metric; the verdict is set after the BH adjustment.
-fn measure(base: &[f64], cand: &[f64], opts: &CompareOptions) -> MetricResult {
+/// Statistics of one metric from each side's pooled values and values per boot; the
+/// verdict is set after the BH adjustment.
+fn measure(
+    (base, base_boots): (&[f64], &[Vec<f64>]),
+    (cand, cand_boots): (&[f64], &[Vec<f64>]),
+    min_boots: usize,
+    opts: &CompareOptions,
+) -> MetricResult {
     let summary = |v: &[f64]| {
         Summary::of(v).unwrap_or(Summary {
             n: 0,
@@ -894,6 +1028,15 @@ fn measure(base: &[f64], cand: &[f64], opts: &CompareOptions) -> MetricResult {
         ));
         return m;
     }
+    let (kb, kc) = (base_boots.len(), cand_boots.len());
+    if kb < min_boots || kc < min_boots {
+        m.note = Some(format!(
+            "{kb} vs {kc} boot(s): this clock needs {min_boots} boots a side for a verdict, \
+             because boots of one kernel differ by more than the values within a boot \
+             (docs/calibration.md); run `pinbench run --repeat 3`"
+        ));
+        return m;
+    }
     let (b, c) = match (Sample::new(base), Sample::new(cand)) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => {
@@ -901,7 +1044,12 @@ fn measure(base: &[f64], cand: &[f64], opts: &CompareOptions) -> MetricResult {
             return m;
         }
     };
-    match stats::ratio_ci(&b, &c, &opts.bootstrap) {
+    let ci = if kb >= 2 && kc >= 2 {
+        stats::ratio_ci_boots(base_boots, cand_boots, &opts.bootstrap)
+    } else {
+        stats::ratio_ci(&b, &c, &opts.bootstrap)
+    };
+    match ci {
         Some(ci) => {
             m.ci_low = Some(ci.low);
             m.ci_high = Some(ci.high);
@@ -959,7 +1107,6 @@ fn behaviour_change(
 pub(crate) mod tests {
     use super::*;
     use results::{BootRun, HostInfo, Outcome, Record};
-    use std::collections::BTreeMap;
     use std::fs;
 
     #[test]
@@ -1144,15 +1291,14 @@ pub(crate) mod tests {
             ),
             rec("a/new", "ns", samples(100.0, 30)),
         ];
+        let one_boot = CompareOptions {
+            min_boots: Some(1),
+            ..CompareOptions::default()
+        };
         let run = d.path().join("run");
         write_run(&run, "wall", &[("k:1", vec![base]), ("k:2", vec![cand])]);
         let r = run.display().to_string();
-        let c = compare_specs(
-            &format!("{r}:k:1"),
-            &[format!("{r}:k:2")],
-            &CompareOptions::default(),
-        )
-        .unwrap();
+        let c = compare_specs(&format!("{r}:k:1"), &[format!("{r}:k:2")], &one_boot).unwrap();
         assert_eq!(c.baseline.label, "k:1");
         assert_eq!(c.noise_band, 0.02);
         assert_eq!(verdict_of(&c, "a/fast"), Verdict::Improved);
@@ -1191,20 +1337,62 @@ pub(crate) mod tests {
         assert_eq!(counts.behaviour_changes, 6);
 
         // A whole two-kernel run: first is the baseline.
-        let c2 = compare_specs(&r, &[], &CompareOptions::default()).unwrap();
+        let c2 = compare_specs(&r, &[], &one_boot).unwrap();
         assert_eq!(c2.candidates.len(), 1);
         assert_eq!(c2.candidates[0].label, "k:2");
         // Naming a two-kernel run as one side of a pair is ambiguous.
-        let e = compare_specs(&r, &[format!("{r}:k:2")], &CompareOptions::default()).unwrap_err();
+        let e = compare_specs(&r, &[format!("{r}:k:2")], &one_boot).unwrap_err();
         assert!(matches!(e, CompareError::AmbiguousRun { .. }), "{e}");
         assert!(e.to_string().contains(":k:1"), "{e}");
-        let e = compare_specs(
-            &format!("{r}:nope"),
-            std::slice::from_ref(&r),
-            &CompareOptions::default(),
-        )
-        .unwrap_err();
+        let e =
+            compare_specs(&format!("{r}:nope"), std::slice::from_ref(&r), &one_boot).unwrap_err();
         assert!(e.to_string().contains("k:1, k:2"), "{e}");
+    }
+
+    /// Wall clock: one boot a side gives no verdict; with boots that disagree, the two-level
+    /// bootstrap keeps a shift that a value-level bootstrap would call significant
+    /// inconclusive; a shift every boot shows is still found.
+    #[test]
+    fn wall_clock_verdicts_need_boots_and_count_their_variation() {
+        let d = tempfile::tempdir().unwrap();
+        let boot = |id: &str, c: f64| rec(id, "ns", samples(c, 40));
+        let base: Vec<Vec<Record>> = (0..3)
+            .map(|_| vec![boot("x/noisy", 1000.0), boot("x/slow", 1000.0)])
+            .collect();
+        let cand: Vec<Vec<Record>> = [1000.0, 1040.0, 1080.0]
+            .iter()
+            .map(|c| vec![boot("x/noisy", *c), boot("x/slow", 1100.0)])
+            .collect();
+        let (a, b, a1, b1) = (
+            d.path().join("a"),
+            d.path().join("b"),
+            d.path().join("a1"),
+            d.path().join("b1"),
+        );
+        write_run(&a, "wall", &[("k", base.clone())]);
+        write_run(&b, "wall", &[("k", cand.clone())]);
+        write_run(&a1, "wall", &[("k", base[..1].to_vec())]);
+        write_run(&b1, "wall", &[("k", cand[2..].to_vec())]);
+        let spec = |p: &Path| p.display().to_string();
+        let c = compare_specs(&spec(&a), &[spec(&b)], &CompareOptions::default()).unwrap();
+        assert_eq!(verdict_of(&c, "x/slow"), Verdict::Regressed);
+        assert_eq!(verdict_of(&c, "x/noisy"), Verdict::Inconclusive);
+        // The same values, pooled as one boot a side, would have called it.
+        let one = CompareOptions {
+            min_boots: Some(1),
+            ..CompareOptions::default()
+        };
+        let (w, x) = (d.path().join("w"), d.path().join("x"));
+        write_run(&w, "wall", &[("k", vec![base.concat()])]);
+        write_run(&x, "wall", &[("k", vec![cand.concat()])]);
+        let flat = compare_specs(&spec(&w), &[spec(&x)], &one).unwrap();
+        assert_eq!(verdict_of(&flat, "x/noisy"), Verdict::Regressed);
+        // One boot a side: no verdict, and the note says what to do.
+        let c1 = compare_specs(&spec(&a1), &[spec(&b1)], &CompareOptions::default()).unwrap();
+        let m = c1.rows[0].results[0].clone().unwrap();
+        assert_eq!(m.verdict, Verdict::Inconclusive);
+        assert!(m.note.unwrap().contains("--repeat"));
+        assert!(m.ratio.unwrap() > 1.05);
     }
 
     #[test]

@@ -15,6 +15,10 @@
 //!   Tibshirani, *An Introduction to the Bootstrap*, 1993, ch. 13). Resample `i` draws from
 //!   its own RNG seeded with `(seed, i)`, so the interval is the same on every run and any
 //!   number of threads.
+//! - [`ratio_ci_boots`]: the same ratio with a two-level bootstrap (boots, then values
+//!   within boots; Davison & Hinkley 1997 §3.8), for kernels booted more than once: the
+//!   interval then holds boot-to-boot variation, which A/A calibration on a shared host
+//!   showed to dominate wall-clock noise (docs/calibration.md).
 //! - [`mann_whitney`]: the Mann-Whitney U test (Mann & Whitney 1947), two-sided, normal
 //!   approximation with midranks, tie-corrected variance and a continuity correction (as in
 //!   SciPy's `mannwhitneyu(method="asymptotic")`).
@@ -30,11 +34,13 @@
 //! - [`benjamini_hochberg`]: false discovery rate control across the metrics of one
 //!   comparison (Benjamini & Hochberg 1995), step-up adjusted p-values as R's
 //!   `p.adjust(method = "BH")`.
+//! - [`median_ci`]: the distribution-free order-statistic interval of a median (Conover
+//!   1999, §3.2), used for the whiskers of the HTML report's bars.
 //! - [`normal_cdf`] uses the complementary error function of Numerical Recipes (`erfcc`,
 //!   Chebyshev fit, fractional error below 1.2e-7 everywhere).
 
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rayon::prelude::*;
 use std::cmp::Ordering;
 
@@ -135,6 +141,7 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+#[cfg(test)]
 fn median_unsorted(v: &mut [f64]) -> f64 {
     v.sort_unstable_by(f64::total_cmp);
     quantile_sorted(v, 0.5)
@@ -193,10 +200,8 @@ pub fn ratio_ci(baseline: &Sample, candidate: &Sample, cfg: &BootstrapConfig) ->
             || (Vec::new(), Vec::new()),
             |(bb, cb), i| {
                 let mut rng = SmallRng::seed_from_u64(mix(cfg.seed, i as u64));
-                resample(&mut rng, baseline.sorted(), bb);
-                resample(&mut rng, candidate.sorted(), cb);
-                let b = median_unsorted(bb);
-                let c = median_unsorted(cb);
+                let b = resampled_median(&mut rng, baseline.sorted(), bb);
+                let c = resampled_median(&mut rng, candidate.sorted(), cb);
                 if b > 0.0 {
                     c / b
                 } else {
@@ -215,9 +220,143 @@ pub fn ratio_ci(baseline: &Sample, candidate: &Sample, cfg: &BootstrapConfig) ->
     })
 }
 
-fn resample(rng: &mut SmallRng, from: &[f64], into: &mut Vec<f64>) {
-    into.clear();
-    into.extend((0..from.len()).map(|_| from[rng.gen_range(0..from.len())]));
+/// Ratio of pooled medians with a two-level (hierarchical) bootstrap interval: each
+/// resample draws boots with replacement, then values with replacement within each drawn
+/// boot (Davison & Hinkley, *Bootstrap Methods and their Application*, 1997, §3.8;
+/// Saravanan et al., "Application of the hierarchical bootstrap to multi-level data in
+/// neuroscience", 2020). Boots are the unit the experiment repeats: values within one boot
+/// share its host load, memory layout and THP luck, so resampling values alone (as
+/// [`ratio_ci`] does) misses boot-to-boot variation. Needs at least two boots a side to
+/// say anything about it. Same seeding scheme as [`ratio_ci`]. `None` when either side has
+/// no finite value or the baseline's pooled median is not positive.
+pub fn ratio_ci_boots(
+    baseline: &[Vec<f64>],
+    candidate: &[Vec<f64>],
+    cfg: &BootstrapConfig,
+) -> Option<RatioCi> {
+    let b = Grouped::new(baseline)?;
+    let c = Grouped::new(candidate)?;
+    let base_median = quantile_sorted(&b.sorted, 0.5);
+    if base_median <= 0.0 {
+        return None;
+    }
+    let ratio = quantile_sorted(&c.sorted, 0.5) / base_median;
+    let resamples = cfg.resamples.max(1);
+    let mut ratios: Vec<f64> = (0..resamples)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(bb, cb), i| {
+                let mut rng = SmallRng::seed_from_u64(mix(cfg.seed, i as u64));
+                let bm = b.resampled_median(&mut rng, bb);
+                let cm = c.resampled_median(&mut rng, cb);
+                if bm > 0.0 {
+                    cm / bm
+                } else {
+                    f64::INFINITY
+                }
+            },
+        )
+        .collect();
+    ratios.sort_unstable_by(f64::total_cmp);
+    let tail = (1.0 - cfg.confidence.clamp(0.0, 1.0)) / 2.0;
+    Some(RatioCi {
+        ratio,
+        low: quantile_sorted(&ratios, tail),
+        high: quantile_sorted(&ratios, 1.0 - tail),
+        confidence: cfg.confidence,
+    })
+}
+
+/// Values of several boots: all of them sorted, and for each boot the positions of its
+/// values in that order, so that a two-level resample is counted like [`resampled_median`].
+struct Grouped {
+    sorted: Vec<f64>,
+    positions: Vec<Vec<u32>>,
+}
+
+impl Grouped {
+    fn new(groups: &[Vec<f64>]) -> Option<Grouped> {
+        let mut tagged: Vec<(f64, usize)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, v)| v.iter().filter(|x| x.is_finite()).map(move |x| (*x, g)))
+            .collect();
+        if tagged.is_empty() {
+            return None;
+        }
+        tagged.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut positions = vec![Vec::new(); groups.len()];
+        for (pos, (_, g)) in tagged.iter().enumerate() {
+            positions[*g].push(pos as u32);
+        }
+        positions.retain(|p| !p.is_empty());
+        Some(Grouped {
+            sorted: tagged.into_iter().map(|t| t.0).collect(),
+            positions,
+        })
+    }
+
+    fn resampled_median(&self, rng: &mut SmallRng, counts: &mut Vec<u32>) -> f64 {
+        let n = self.sorted.len();
+        counts.clear();
+        counts.resize(n, 0);
+        let index = |r32: u64, len: usize| ((r32 * len as u64) >> 32) as usize;
+        let groups = self.positions.len();
+        let mut total = 0usize;
+        for _ in 0..groups {
+            let g = &self.positions[index(rng.next_u64() >> 32, groups)];
+            for _ in 0..g.len() {
+                counts[g[index(rng.next_u64() >> 32, g.len())] as usize] += 1;
+            }
+            total += g.len();
+        }
+        median_of_counts(&self.sorted, counts, total)
+    }
+}
+
+/// The median of `total` draws from `sorted`, given how often each position was drawn
+/// (quantile definition 7, as [`quantile_sorted`]).
+fn median_of_counts(sorted: &[f64], counts: &[u32], total: usize) -> f64 {
+    let h = (total - 1) as f64 * 0.5;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    let (mut seen, mut v_lo, mut v_hi) = (0usize, None, sorted[sorted.len() - 1]);
+    for (i, &c) in counts.iter().enumerate() {
+        seen += c as usize;
+        if v_lo.is_none() && seen > lo {
+            v_lo = Some(sorted[i]);
+        }
+        if seen > hi {
+            v_hi = sorted[i];
+            break;
+        }
+    }
+    let a = v_lo.unwrap_or(v_hi);
+    a + (h - lo as f64) * (v_hi - a)
+}
+
+/// The median of one bootstrap resample of `sorted` (ascending), without building or
+/// sorting the resample: draw `n` indices, count how often each was drawn, and walk the
+/// counts to the middle order statistics (a resample of a sorted sample, sorted, is each
+/// value repeated by its count). O(n) instead of O(n log n); `counts` is reused scratch.
+///
+/// Indices come from Lemire's multiply-shift on 32-bit halves of one 64-bit draw (two
+/// indices per draw); its bias is below n / 2^32 per index (2e-8 for 100 samples).
+fn resampled_median(rng: &mut SmallRng, sorted: &[f64], counts: &mut Vec<u32>) -> f64 {
+    let n = sorted.len();
+    debug_assert!(n > 0 && n < u32::MAX as usize);
+    counts.clear();
+    counts.resize(n, 0);
+    let index = |r32: u64| ((r32 * n as u64) >> 32) as usize;
+    for _ in 0..n / 2 {
+        let r = rng.next_u64();
+        counts[index(r >> 32)] += 1;
+        counts[index(r & 0xffff_ffff)] += 1;
+    }
+    if n % 2 == 1 {
+        counts[index(rng.next_u64() >> 32)] += 1;
+    }
+    median_of_counts(sorted, counts, n)
 }
 
 /// Result of a two-sided Mann-Whitney U test.
@@ -358,6 +497,39 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     adjusted
 }
 
+/// Distribution-free confidence interval of the median of a sorted sample: the order
+/// statistics `x(r)` and `x(s)` with `r = floor((n - z sqrt(n)) / 2)` and
+/// `s = ceil(1 + (n + z sqrt(n)) / 2)` (1-based, clamped to the sample), from the normal
+/// approximation to the binomial (Conover, *Practical Nonparametric Statistics*, 3rd ed.,
+/// 1999, §3.2). No resampling, so the plots can draw one per cell cheaply.
+/// `confidence` is e.g. 0.95. Returns `None` for an empty slice.
+pub fn median_ci(sorted: &[f64], confidence: f64) -> Option<(f64, f64)> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let z = normal_quantile(0.5 + confidence.clamp(0.0, 0.999_999) / 2.0);
+    let nf = n as f64;
+    let r = ((nf - z * nf.sqrt()) / 2.0).floor().max(1.0) as usize;
+    let s = (1.0 + (nf + z * nf.sqrt()) / 2.0).ceil().min(nf) as usize;
+    Some((sorted[r.min(n) - 1], sorted[s.max(1) - 1]))
+}
+
+/// Quantile of the standard normal distribution, by bisection on [`normal_cdf`] (plenty
+/// for the handful of calls a report makes).
+pub fn normal_quantile(p: f64) -> f64 {
+    let (mut lo, mut hi) = (-10.0f64, 10.0f64);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if normal_cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
 /// Standard normal CDF.
 pub fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
@@ -415,6 +587,41 @@ mod tests {
         assert!(Sample::new(&[]).is_err());
         let e = Sample::new(&[1.0]).unwrap_err().to_string();
         assert!(e.contains("--repeat"), "{e}");
+    }
+
+    #[test]
+    fn boot_level_bootstrap_widens_the_interval_when_boots_disagree() {
+        let cfg = BootstrapConfig::default();
+        let boot = |c: f64| -> Vec<f64> { (0..50).map(|i| c + (i % 5) as f64).collect() };
+        // Candidate boots at +1%, +3% and +5%: each boot's values are tight, so a
+        // value-level bootstrap keeps the pooled median in the middle boot and is confident
+        // of +3%; resampling boots shows the boots disagree.
+        let base = vec![boot(1000.0), boot(1000.0), boot(1000.0)];
+        let cand = vec![boot(1010.0), boot(1030.0), boot(1050.0)];
+        let flat = |v: &[Vec<f64>]| Sample::new(&v.concat()).unwrap();
+        let pooled = ratio_ci(&flat(&base), &flat(&cand), &cfg).unwrap();
+        let boots = ratio_ci_boots(&base, &cand, &cfg).unwrap();
+        assert_eq!(pooled.ratio, boots.ratio);
+        assert!(
+            boots.high - boots.low > 4.0 * (pooled.high - pooled.low),
+            "pooled {pooled:?}, boots {boots:?}"
+        );
+        assert!(pooled.low > 1.02, "{pooled:?}");
+        assert!(boots.low < 1.015 && boots.high > 1.045, "{boots:?}");
+        // Identical boots: a point interval.
+        let same = ratio_ci_boots(&base, &base, &cfg).unwrap();
+        assert_eq!((same.low, same.high), (1.0, 1.0));
+        assert_eq!(ratio_ci_boots(&[vec![]], &base, &cfg), None);
+    }
+
+    #[test]
+    fn median_ci_uses_the_order_statistics_of_conover() {
+        // n = 100, z = 1.96: r = floor((100 - 19.6) / 2) = 40, s = ceil(1 + 59.8) = 61.
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(median_ci(&v, 0.95), Some((40.0, 61.0)));
+        assert!(close(normal_quantile(0.975), 1.959_964, 1e-5));
+        assert_eq!(median_ci(&[3.0], 0.95), Some((3.0, 3.0)));
+        assert_eq!(median_ci(&[], 0.95), None);
     }
 
     #[test]
@@ -511,6 +718,38 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The counting median equals the median of the resample built and sorted the slow
+        /// way from the same draws.
+        #[test]
+        fn counting_median_equals_the_sorted_resample_median(
+            mut v in prop::collection::vec(-1e6f64..1e6, 1..60),
+            seed in any::<u64>(),
+        ) {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let mut replay = rng.clone();
+            let fast = resampled_median(&mut rng, &v, &mut Vec::new());
+            let index = |r32: u64| ((r32 * n as u64) >> 32) as usize;
+            let mut slow = Vec::new();
+            for _ in 0..n / 2 {
+                let r = rand::RngCore::next_u64(&mut replay);
+                slow.push(v[index(r >> 32)]);
+                slow.push(v[index(r & 0xffff_ffff)]);
+            }
+            if n % 2 == 1 {
+                slow.push(v[index(rand::RngCore::next_u64(&mut replay) >> 32)]);
+            }
+            prop_assert_eq!(fast, median_unsorted(&mut slow));
+        }
+
+        #[test]
+        fn median_ci_brackets_the_median(v in finite_vec()) {
+            let x = s(&v);
+            let (lo, hi) = median_ci(x.sorted(), 0.95).unwrap();
+            prop_assert!(lo <= x.median() && x.median() <= hi);
+        }
 
         #[test]
         fn median_lies_between_min_and_max_and_iqr_is_nonnegative(v in finite_vec()) {

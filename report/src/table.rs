@@ -70,6 +70,8 @@ pub struct Table {
     pub counts: Vec<Counts>,
     pub behaviour: Vec<BehaviourChange>,
     pub warnings: Vec<String>,
+    /// Why metrics got no verdict, with how many: see [`no_verdict_reasons`].
+    pub no_verdict: Vec<(String, usize)>,
     pub clock: String,
     pub noise_band: f64,
     pub alpha: f64,
@@ -130,6 +132,7 @@ impl Table {
             counts: (0..c.candidates.len()).map(|i| c.counts(i)).collect(),
             behaviour: c.behaviour.clone(),
             warnings: c.warnings.clone(),
+            no_verdict: no_verdict_reasons(c),
             clock: c.clock.clone(),
             noise_band: c.noise_band,
             alpha: c.alpha,
@@ -164,9 +167,23 @@ impl Table {
                 pct(self.noise_band),
                 self.alpha
             ),
-            "? = inconclusive (CI straddles the band, p not significant, or too few values); - = missing.".into(),
+            "? = inconclusive (CI straddles the band, p not significant, or too few values or boots); - = missing.".into(),
         ]
     }
+}
+
+/// The notes of metrics without a verdict (too few values, too few boots, ...) with how many
+/// metrics carry each, most common first.
+pub fn no_verdict_reasons(c: &Comparison) -> Vec<(String, usize)> {
+    let mut notes: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in c.rows.iter().flat_map(|r| r.results.iter().flatten()) {
+        if let Some(n) = &m.note {
+            *notes.entry(n.as_str()).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(String, usize)> = notes.into_iter().map(|(n, k)| (n.to_string(), k)).collect();
+    v.sort_by_key(|n| std::cmp::Reverse(n.1));
+    v
 }
 
 /// A fraction as a percent string: 0.02 -> "2%", 0.005 -> "0.5%".

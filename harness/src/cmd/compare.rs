@@ -9,6 +9,15 @@ use anyhow::Context;
 use report::compare::{compare_specs, CompareOptions};
 use report::export::{self, Format};
 
+/// A comparison error as the CLI reports it: usage (exit 2) or infrastructure (exit 3).
+pub fn usage_or_infra(e: report::compare::CompareError) -> anyhow::Error {
+    if e.is_usage() {
+        anyhow::Error::new(UsageError(e.to_string()))
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
 pub fn main(args: CompareArgs) -> anyhow::Result<i32> {
     let opts = CompareOptions {
         noise_band: args.noise_band.map(|pct| pct / 100.0),
@@ -19,20 +28,9 @@ pub fn main(args: CompareArgs) -> anyhow::Result<i32> {
         CompareFormat::Text => Format::Text,
         CompareFormat::Markdown => Format::Markdown,
         CompareFormat::Json => Format::Json,
-        CompareFormat::Html => {
-            return Err(UsageError(
-                "--format html is not implemented yet; use text, markdown or json".into(),
-            )
-            .into())
-        }
+        CompareFormat::Html => Format::Html,
     };
-    let cmp = compare_specs(&args.base, &args.new, &opts).map_err(|e| {
-        if e.is_usage() {
-            anyhow::Error::new(UsageError(e.to_string()))
-        } else {
-            anyhow::Error::new(e)
-        }
-    })?;
+    let cmp = compare_specs(&args.base, &args.new, &opts).map_err(usage_or_infra)?;
     let out = export::render(&cmp, format);
     match &args.output {
         Some(path) => {

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod history;
 pub mod kernels;
 pub mod nightly;
+pub mod report;
 pub mod run;
 
 use crate::cli::{Cli, Command};
@@ -32,6 +33,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("man pages written to {}", out_dir.display());
             Ok(exit::OK)
         }
+        Command::Report(a) => report::main(a),
     }
 }
 

@@ -123,3 +123,49 @@ pub fn render(c: &Comparison) -> String {
     s.push('\n');
     s
 }
+
+/// The field paths documented in docs/report-json.md: the first backticked name of every
+/// table row (`metrics[].id`, `baseline.label`, ...). Used by the tests that keep that page
+/// and the code in step.
+pub fn documented_fields(markdown: &str) -> Vec<String> {
+    markdown
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+/// Which documented `paths` a report lacks. A path through an array (`metrics[].id`) must
+/// hold in every element; one whose array is empty cannot be checked and is returned in the
+/// second list instead.
+pub fn check_fields(report: &serde_json::Value, paths: &[String]) -> (Vec<String>, Vec<String>) {
+    fn walk(v: &serde_json::Value, parts: &[&str]) -> Result<(), bool> {
+        // Err(true): missing; Err(false): an empty array on the way.
+        let Some((first, rest)) = parts.split_first() else {
+            return Ok(());
+        };
+        let (name, array) = match first.strip_suffix("[]") {
+            Some(n) => (n, true),
+            None => (*first, false),
+        };
+        let child = v.get(name).ok_or(true)?;
+        if !array {
+            return walk(child, rest);
+        }
+        let items = child.as_array().ok_or(true)?;
+        if items.is_empty() {
+            return if rest.is_empty() { Ok(()) } else { Err(false) };
+        }
+        items.iter().try_for_each(|i| walk(i, rest))
+    }
+    let (mut missing, mut unchecked) = (Vec::new(), Vec::new());
+    for p in paths {
+        let parts: Vec<&str> = p.split('.').collect();
+        match walk(report, &parts) {
+            Ok(()) => {}
+            Err(true) => missing.push(p.clone()),
+            Err(false) => unchecked.push(p.clone()),
+        }
+    }
+    (missing, unchecked)
+}

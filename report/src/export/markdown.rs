@@ -107,6 +107,13 @@ pub fn render(t: &Table) -> String {
         out.push('\n');
     }
 
+    if !t.no_verdict.is_empty() {
+        let _ = writeln!(out, "\n### Without a verdict\n");
+        for (note, n) in &t.no_verdict {
+            let _ = writeln!(out, "- {n} × {}", escape(note));
+        }
+    }
+
     let _ = writeln!(out, "\n### Behaviour changes\n");
     if t.behaviour.is_empty() {
         let _ = writeln!(out, "None.");

@@ -127,6 +127,13 @@ pub fn render(t: &Table) -> String {
         let _ = writeln!(out, "{line}");
     }
 
+    if !t.no_verdict.is_empty() {
+        let _ = writeln!(out, "\nWithout a verdict");
+        for (note, n) in &t.no_verdict {
+            let _ = writeln!(out, "  {n} x {note}");
+        }
+    }
+
     out.push('\n');
     if t.behaviour.is_empty() {
         let _ = writeln!(out, "Behaviour changes: none");
