@@ -3,9 +3,14 @@
 # (debian:6.1 as baseline, debian:6.12 as candidate) on the default workloads, and write
 # the comparison next to the run.
 #
-#   scripts/compare-default.sh                 # quick matrix (a few minutes)
+#   scripts/compare-default.sh                 # quick matrix, icount clock (a few minutes)
 #   PINBENCH_MATRIX=full scripts/compare-default.sh   # the full matrix (slower)
-#   scripts/compare-default.sh --repeat 3      # extra arguments go to `pinbench run`
+#   PINBENCH_CLOCK=wall scripts/compare-default.sh    # real time, 3 boots per kernel
+#   scripts/compare-default.sh --memory 2048   # extra arguments go to `pinbench run`
+#
+# The clock defaults to icount (guest time = instructions): on shared hosts wall-clock boots
+# of one kernel differ by more than kernel changes do, so wall-clock verdicts need 3 boots a
+# side (docs/calibration.md); icount runs are repeatable and one boot each suffices.
 #
 # Exit code: that of `pinbench compare` (0 no regression, 1 regression or behaviour change),
 # or 3 when a kernel failed to fetch, build or boot (what finished is kept).
@@ -20,10 +25,15 @@ mkdir -p "$store"
 run="$store/compare-default-$(date -u +%Y%m%dT%H%M%SZ)"
 matrix=(--quick)
 [ "${PINBENCH_MATRIX:-quick}" = full ] && matrix=()
+case "${PINBENCH_CLOCK:-icount}" in
+  icount) clock=(--clock icount) ;;
+  wall) clock=(--clock wall --repeat 3) ;;
+  *) echo "compare-default: PINBENCH_CLOCK is icount or wall" >&2; exit 2 ;;
+esac
 
 rc=0
 target/release/pinbench run --kernel debian:6.1 --kernel debian:6.12 "${matrix[@]}" \
-  --out "$run" "$@" || rc=$?
+  "${clock[@]}" --out "$run" "$@" || rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "compare-default: pinbench run exited $rc; partial results are in $run" >&2
   exit "$rc"

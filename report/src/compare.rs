@@ -78,6 +78,17 @@ pub enum Direction {
     HigherIsBetter,
 }
 
+/// Metric families that are context for reading the others, not a behaviour of their own:
+/// global counters (`/proc/vmstat` deltas) that other guest activity moves by a few between
+/// boots of the same kernel. Never listed as behaviour changes (docs/metrics.md, direction
+/// "context").
+pub const CONTEXT_METRICS: &[&str] = &["cow.vmstat_delta"];
+
+/// Is this metric family context (see [`CONTEXT_METRICS`])?
+pub fn is_context(metric: &str) -> bool {
+    CONTEXT_METRICS.contains(&metric)
+}
+
 /// Units that measure speed; every other unit (pages, count, verdict) is behaviour.
 pub fn speed_direction(unit: &str) -> Option<Direction> {
     match unit {
@@ -924,7 +935,10 @@ pub fn compare(
         });
         for cand in &candidates {
             let cand_cell = cand.cells.get(*id);
-            if let Some(change) = behaviour_change(id, some_cell, base_cell, cand_cell, &cand.label)
+            if is_context(&some_cell.metric) {
+                // Context: shown with the run, never a behaviour change.
+            } else if let Some(change) =
+                behaviour_change(id, some_cell, base_cell, cand_cell, &cand.label)
             {
                 behaviour.push(change);
             }
@@ -1246,6 +1260,34 @@ pub(crate) mod tests {
             .as_ref()
             .unwrap()
             .verdict
+    }
+
+    #[test]
+    fn context_counters_are_never_behaviour_changes() {
+        let d = tempfile::tempdir().unwrap();
+        let mut ctx = rec(
+            "cow/x/vmstat/pgfault",
+            "count",
+            Value::Scalar { value: 10.0 },
+        );
+        ctx.metric = "cow.vmstat_delta".into();
+        let mut ctx2 = ctx.clone();
+        ctx2.value = Value::Scalar { value: 12.0 };
+        let beh = rec("cow/x/copies", "pages", Value::Scalar { value: 0.0 });
+        let mut beh2 = beh.clone();
+        beh2.value = Value::Scalar { value: 16.0 };
+        write_run(
+            d.path(),
+            "icount",
+            &[("a", vec![vec![ctx, beh]]), ("b", vec![vec![ctx2, beh2]])],
+        );
+        let c = compare_specs(d.path().to_str().unwrap(), &[], &CompareOptions::default()).unwrap();
+        let ids: Vec<&str> = c.behaviour.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["cow/x/copies"],
+            "the vmstat delta is context, the copy count is not"
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub struct Config {
     pub repeat: u32,
     #[serde(default = "auto")]
     pub accel: AccelChoice,
-    #[serde(default = "wall")]
+    #[serde(default = "icount")]
     pub clock: Clock,
     #[serde(default)]
     pub noise_band_pct: Option<f64>,
@@ -67,8 +67,8 @@ fn one() -> u32 {
 fn auto() -> AccelChoice {
     AccelChoice::Auto
 }
-fn wall() -> Clock {
-    Clock::Wall
+fn icount() -> Clock {
+    Clock::Icount
 }
 fn alpha() -> f64 {
     0.01
@@ -217,6 +217,7 @@ mod tests {
             ]
         );
         assert!(!c.quick && c.remeasure && c.repeat == 1 && c.compare_nights == 30);
+        assert_eq!(c.clock, Clock::Icount);
         let doc = include_str!("../../../docs/config.md");
         for key in [
             "kernels",
@@ -249,7 +250,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.kernels[0].name(), "6.12");
         assert_eq!(c.kernels[0].spec(), "debian:6.12.115+deb12-amd64");
-        assert_eq!((c.repeat, c.alpha, c.clock), (1, 0.01, Clock::Wall));
+        assert_eq!((c.repeat, c.alpha, c.clock), (1, 0.01, Clock::Icount));
     }
 
     #[test]

@@ -599,6 +599,14 @@ pub fn night(opts: &NightlyOptions, ui: &Ui, cancel: &AtomicBool) -> Result<(Sum
 
     let (mut regs, mut beh, improvements, mut warnings) = compare_night(cfg, &h, &tonight, &past);
     warnings.extend(index.warnings);
+    let min_boots = report::compare::default_min_boots(cfg.clock.as_str()) as u32;
+    if cfg.repeat < min_boots {
+        warnings.push(format!(
+            "clock {} with repeat = {}: speed verdicts need {min_boots} boots a side, so every speed comparison is inconclusive; set repeat = {min_boots} or clock = \"icount\"",
+            cfg.clock.as_str(),
+            cfg.repeat
+        ));
+    }
     if cfg.remeasure && !regs.is_empty() && ran.meta.complete {
         if let Err(e) = remeasure(cfg, &h, &tonight, &past, &mut regs, &ctx) {
             warnings.push(format!("{e:#}; regressions are reported unconfirmed"));
