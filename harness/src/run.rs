@@ -200,9 +200,7 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
         anyhow::bail!("no kernel given: pass --kernel SPEC (e.g. --kernel debian:6.12)");
     }
     for k in &opts.kernels {
-        if !k.ends_with(".toml") {
-            kernel::KernelSpec::parse(k)?;
-        }
+        kernel::KernelSpec::parse(k)?;
     }
     let cpus = opts.cpus.unwrap_or(match opts.clock {
         Clock::Wall => 2,
@@ -416,7 +414,12 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
                 clock: opts.clock,
                 memory_mib: opts.memory_mib,
                 cpus,
-                extra_cmdline: opts.extra_cmdline.clone(),
+                extra_cmdline: [opts.extra_cmdline.as_str(), p.kernel.cmdline.as_str()]
+                    .iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" "),
             };
             ui.send(Event::BootStart { kernel: name.clone(), boot });
             let vm_start = std::time::Instant::now();
