@@ -200,7 +200,7 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
         anyhow::bail!("no kernel given: pass --kernel SPEC (e.g. --kernel debian:6.12)");
     }
     for k in &opts.kernels {
-        kernel::KernelSpec::parse(k)?;
+        kernel::validate(k)?;
     }
     let cpus = opts.cpus.unwrap_or(match opts.clock {
         Clock::Wall => 2,

@@ -225,10 +225,15 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
     if let Some(b) = Built::open(&dest) {
         return Ok(b);
     }
-    let base = if spec.patches.is_empty() {
-        None
-    } else {
-        Some(build(root, &spec.unpatched(), src, progress)?)
+    // The unpatched build a patched spec starts from; asked for only after the patches
+    // applied, so a patch that does not apply fails before any long build.
+    let unpatched = spec.unpatched();
+    let base = || -> Result<Option<Built>> {
+        if spec.patches.is_empty() {
+            Ok(None)
+        } else {
+            build(root, &unpatched, src, progress).map(Some)
+        }
     };
     let tmp = cache::temp_dir_in(&builds)?;
     let log_path = tmp.path().join("build.log");
@@ -238,7 +243,7 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
         tmp.path(),
         spec,
         src,
-        base.as_ref(),
+        &base,
         &key,
         &compiler,
         &log_path,
@@ -288,7 +293,7 @@ fn build_in(
     dir: &Path,
     spec: &Spec,
     src: &SourceTree,
-    base: Option<&Built>,
+    base: &dyn Fn() -> Result<Option<Built>>,
     key: &str,
     compiler: &str,
     log_path: &Path,
@@ -323,6 +328,13 @@ fn build_in(
             cache::file_digest(p)?,
         ));
     }
+    let base_start = Instant::now();
+    let base = base()?;
+    // A base built just now is its own build; this one's time starts after it.
+    let base_seconds = match &base {
+        Some(b) if b.fresh => base_start.elapsed().as_secs_f64(),
+        _ => 0.0,
+    };
     let objtree = tree.join("o");
     let make = Make {
         tree: &tree,
@@ -330,7 +342,7 @@ fn build_in(
         log_path,
         cache_root: root,
     };
-    let mode = match base {
+    let mode = match &base {
         Some(b) => {
             progress("copying the unpatched build directory");
             copy_tree(&b.objtree, &objtree)?;
@@ -374,7 +386,7 @@ fn build_in(
         .context("the build left no include/config/kernel.release")?
         .trim()
         .to_string();
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = start.elapsed().as_secs_f64() - base_seconds;
     writeln!(log, "# done in {seconds:.1} s")?;
     Ok(BuildInfo {
         name: spec.name.clone(),

@@ -138,6 +138,20 @@ pub fn interesting_options(config: &str) -> BTreeMap<String, String> {
     m
 }
 
+/// Check a spec before any work: its syntax, and for spec files that the file loads.
+pub fn validate(name: &str) -> Result<()> {
+    match KernelSpec::parse(name)? {
+        KernelSpec::Named(n) => {
+            spec::load_named(&n, &spec::specs_dir())?;
+        }
+        KernelSpec::File(p) => {
+            spec::load(&p)?;
+        }
+        KernelSpec::Debian(_) | KernelSpec::Local(_) => {}
+    }
+    Ok(())
+}
+
 /// Resolve and fetch (or find) a kernel. `available` is the apt release list, fetched once.
 pub fn prepare(
     name: &str,
