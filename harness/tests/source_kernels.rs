@@ -1,0 +1,395 @@
+//! Kernels built from source (kernels/*.toml), end to end: the shipped study
+//! (baseline-6.12 against longterm-write-force-6.12) is built through the harness's own code
+//! paths (Debian linux-source-6.12, tinyconfig + kernels/configs/pinbench.config, ccache,
+//! the patched kernel built incrementally from the baseline's build directory), both are
+//! booted in QEMU, the module is built against each, and the behaviour differences the
+//! patch causes by construction must appear:
+//! - a long-term read pin of a read-only MAP_SHARED file mapping succeeds on the baseline
+//!   and is refused (EFAULT) on the patched kernel (FOLL_FORCE cannot COW a shared mapping);
+//! - a long-term read pin of `.rodata` (and of a MAP_PRIVATE read-only file) leaves the
+//!   process mapping the file's page on the baseline and an anonymous copy on the patched
+//!   kernel (FOLL_WRITE|FOLL_FORCE broke COW);
+//! - non-long-term pins are unchanged (control).
+//!
+//! And the error paths: a patch that does not apply, a config option that does not stick.
+//!
+//! They need networked apt (`apt-get download linux-source-6.12`), the kernel build
+//! dependencies (flex, bison, bc, libelf-dev, libssl-dev, ccache) and qemu-system-x86;
+//! `scripts/setup-host.sh` installs them. The first build takes minutes (a full tinyconfig
+//! build of 6.12); later runs find it in ~/.cache/pinbench/builds.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::time::Instant;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn pinbench(args: &[&str]) -> Output {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pinbench"))
+        .args(args)
+        .env_remove("PINBENCH_GUEST_DIR")
+        .output()
+        .expect("run pinbench");
+    eprintln!(
+        "$ pinbench {}  ({:.1} s)\n--- stdout\n{}--- stderr\n{}--- exit {:?}",
+        args.join(" "),
+        t.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        out.status.code()
+    );
+    out
+}
+
+fn kernels_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernels")
+}
+
+fn records(dir: &Path, kernel: &Value) -> Vec<Value> {
+    let rel = kernel["boots"][0]["results"].as_str().unwrap();
+    std::fs::read_to_string(dir.join(rel))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "record")
+        .collect()
+}
+
+/// The value of `metric` in the cell kind/mode/api/pages, if recorded.
+fn cell<'a>(
+    recs: &'a [Value],
+    metric: &str,
+    kind: &str,
+    mode: &str,
+    api: &str,
+    pages: &str,
+) -> Option<&'a Value> {
+    recs.iter()
+        .find(|r| {
+            r["metric"] == metric
+                && r["params"]["kind"] == kind
+                && r["params"]["mode"] == mode
+                && r["params"]["api"] == api
+                && r["params"]["pages"] == pages
+        })
+        .map(|r| &r["value"])
+}
+
+/// Write a spec next to copies of the shipped config and patches (so relative paths work).
+fn spec_dir_with(spec: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let copy = |rel: &str| {
+        let to = d.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(kernels_dir().join(rel), to).unwrap();
+    };
+    copy("configs/pinbench.config");
+    for (rel, text) in extra {
+        let to = d.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    std::fs::write(d.path().join("t.toml"), spec).unwrap();
+    d
+}
+
+fn cache_root() -> PathBuf {
+    std::env::var_os("PINBENCH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/pinbench")
+        })
+}
+
+/// Entries under builds/ that are cache entries (not logs, not temporaries).
+fn build_entries() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(cache_root().join("builds"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.') && !n.ends_with(".log"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn build_info(name: &str) -> Option<Value> {
+    build_entries().iter().find_map(|k| {
+        let v: Value = serde_json::from_slice(
+            &std::fs::read(cache_root().join("builds").join(k).join("build.json")).ok()?,
+        )
+        .ok()?;
+        (v["name"] == name).then_some(v)
+    })
+}
+
+const SPEC_HEAD: &str =
+    "[source]\ndebian = \"linux-source-6.12\"\nversion = \"6.12.117-1~deb12u1\"\n";
+
+#[test]
+fn a_config_option_that_does_not_stick_is_named_and_nothing_is_cached() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // SWAP needs BLOCK: without it olddefconfig drops SWAP. And an option that does not exist.
+    let fragment = "CONFIG_64BIT=y\nCONFIG_SWAP=y\n# CONFIG_BLOCK is not set\nCONFIG_PINBENCH_NO_SUCH_OPTION=y\n";
+    let d = spec_dir_with(
+        &format!("name = \"t\"\nconfig = \"configs/bad.config\"\n{SPEC_HEAD}"),
+        &[("configs/bad.config", fragment)],
+    );
+    let before = build_entries();
+    let out = pinbench(&[
+        "kernels",
+        "prepare",
+        d.path().join("t.toml").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a config error exits 2: {err}");
+    assert!(err.contains("did not stick"), "{err}");
+    assert!(
+        err.contains("CONFIG_SWAP: wanted y, .config has it unset"),
+        "{err}"
+    );
+    assert!(err.contains("CONFIG_PINBENCH_NO_SUCH_OPTION"), "{err}");
+    assert!(
+        err.contains("Depends on"),
+        "the message names the fix: {err}"
+    );
+    assert_eq!(build_entries(), before, "a failed build left a cache entry");
+}
+
+#[test]
+fn a_patch_that_does_not_apply_names_the_hunk_and_nothing_is_cached() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let bad = "--- a/mm/gup.c\n+++ b/mm/gup.c\n@@ -2634,3 +2634,3 @@\n \t\t\t (gup_flags & FOLL_PCI_P2PDMA)))\n-\t\treturn NOT_IN_THIS_KERNEL;\n+\t\treturn false;\n \n";
+    let d = spec_dir_with(
+        &format!(
+            "name = \"t\"\nconfig = \"configs/pinbench.config\"\npatches = [\"patches/0001-stale.patch\"]\n{SPEC_HEAD}"
+        ),
+        &[("patches/0001-stale.patch", bad)],
+    );
+    let before = build_entries();
+    let t = Instant::now();
+    let out = pinbench(&[
+        "kernels",
+        "prepare",
+        d.path().join("t.toml").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a patch error exits 2: {err}");
+    assert!(err.contains("0001-stale.patch"), "names the patch: {err}");
+    assert!(
+        err.contains("does not apply to debian:linux-source-6.12="),
+        "{err}"
+    );
+    assert!(err.contains("Hunk #1 FAILED"), "names the hunk: {err}");
+    assert!(
+        err.contains("NOT_IN_THIS_KERNEL"),
+        "shows the rejected hunk: {err}"
+    );
+    assert_eq!(build_entries(), before, "a failed build left a cache entry");
+    // Patches are applied before the baseline build is even looked for.
+    assert!(
+        t.elapsed().as_secs() < 240,
+        "failing a patch took {:?}",
+        t.elapsed()
+    );
+}
+
+/// The study: build, boot, measure both kernels; assert the constructed differences.
+#[test]
+fn longterm_write_force_changes_what_the_patch_says_and_nothing_else() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let t = Instant::now();
+    let out = pinbench(&[
+        "run",
+        "--kernel",
+        "baseline-6.12",
+        "--kernel",
+        "longterm-write-force-6.12",
+        "--workload",
+        "selftest",
+        "--workload",
+        "pin-latency",
+        "--quick",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    eprintln!(
+        "build + boot + quick matrix: {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    let run: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let kernels = run["kernels"].as_array().unwrap();
+    assert_eq!(kernels.len(), 2);
+    for k in kernels {
+        assert_eq!(k["status"]["state"], "ok", "{}: {}", k["name"], k["status"]);
+        assert!(
+            k["release"].as_str().unwrap().starts_with("6.12."),
+            "{}",
+            k["release"]
+        );
+        assert!(
+            k["spec"]
+                .as_str()
+                .unwrap()
+                .contains("debian:linux-source-6.12="),
+            "{}",
+            k["spec"]
+        );
+        assert_eq!(k["config_options"]["CONFIG_GUP_TEST"], "y");
+        assert_eq!(k["config_options"]["CONFIG_TRANSPARENT_HUGEPAGE"], "y");
+    }
+    assert!(out.status.success(), "pinbench run failed");
+
+    // The patched kernel was built incrementally from the baseline's build.
+    let base = build_info("baseline-6.12").expect("baseline build.json");
+    let patched = build_info("longterm-write-force-6.12").expect("patched build.json");
+    assert_eq!(base["mode"], "full");
+    assert_eq!(
+        patched["mode"],
+        format!("incremental from {}", base["key"].as_str().unwrap())
+    );
+    eprintln!(
+        "build times: baseline {:.0} s (full), patched {:.0} s (incremental)",
+        base["seconds"].as_f64().unwrap(),
+        patched["seconds"].as_f64().unwrap()
+    );
+    // The baseline's build directory and the patched one are different kernels.
+    assert_ne!(kernels[0]["module_digest"], kernels[1]["module_digest"]);
+
+    let b = records(&dir, &kernels[0]);
+    let p = records(&dir, &kernels[1]);
+    // The module built against each kernel passed its selftest there.
+    for (name, recs) in [("baseline", &b), ("patched", &p)] {
+        let checks: Vec<&Value> = recs
+            .iter()
+            .filter(|r| r["metric"] == "selftest.check")
+            .collect();
+        assert!(
+            checks.len() > 30,
+            "{name}: {} selftest checks",
+            checks.len()
+        );
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|r| r["value"]["verdict"] != "pass")
+            .map(|r| format!("{} {}", r["id"], r["value"]))
+            .collect();
+        eprintln!(
+            "{name}: {} selftest checks, failed: {failed:?}",
+            checks.len()
+        );
+        if name == "baseline" {
+            assert!(failed.is_empty(), "baseline selftest failures: {failed:#?}");
+        }
+    }
+
+    let mut differences = Vec::new();
+    for api in ["pin-fast", "pin"] {
+        for pages in ["1", "512"] {
+            // 1. read-only shared file: refused now.
+            let ob = cell(
+                &b,
+                "pin-latency.outcome",
+                "file-ro-shared",
+                "longterm-read",
+                api,
+                pages,
+            )
+            .unwrap_or_else(|| {
+                panic!("baseline has no file-ro-shared/longterm-read/{api}/{pages} outcome")
+            });
+            let op = cell(
+                &p,
+                "pin-latency.outcome",
+                "file-ro-shared",
+                "longterm-read",
+                api,
+                pages,
+            )
+            .unwrap_or_else(|| {
+                panic!("patched has no file-ro-shared/longterm-read/{api}/{pages} outcome")
+            });
+            assert_eq!(
+                ob["pinned"].as_u64(),
+                pages.parse().ok(),
+                "baseline pins it: {ob}"
+            );
+            assert_eq!(op["pinned"], 0, "patched refuses it: {op}");
+            assert_eq!(
+                op["errno"], "EFAULT",
+                "patched refuses it with EFAULT: {op}"
+            );
+            differences.push(format!(
+                "file-ro-shared/longterm-read/{api}/{pages}: {ob} -> {op}"
+            ));
+            // 2. rodata and read-only private files: an anonymous copy now.
+            for kind in ["rodata", "file-ro-private"] {
+                let vb = cell(
+                    &b,
+                    "pin-latency.mapped_page",
+                    kind,
+                    "longterm-read",
+                    api,
+                    pages,
+                )
+                .unwrap_or_else(|| {
+                    panic!("baseline: no mapped_page for {kind}/longterm-read/{api}/{pages}")
+                });
+                let vp = cell(
+                    &p,
+                    "pin-latency.mapped_page",
+                    kind,
+                    "longterm-read",
+                    api,
+                    pages,
+                )
+                .unwrap_or_else(|| {
+                    panic!("patched: no mapped_page for {kind}/longterm-read/{api}/{pages}")
+                });
+                assert_eq!(
+                    vb["verdict"], "file",
+                    "{kind}/{api}/{pages}: baseline keeps the file page"
+                );
+                assert_eq!(
+                    vp["verdict"], "anon-copy",
+                    "{kind}/{api}/{pages}: patched broke COW"
+                );
+                differences.push(format!(
+                    "{kind}/longterm-read/{api}/{pages}: file -> anon-copy"
+                ));
+                // Control: a plain read pin is not long-term, so unchanged.
+                let cb = cell(&b, "pin-latency.mapped_page", kind, "read", api, pages);
+                let cp = cell(&p, "pin-latency.mapped_page", kind, "read", api, pages);
+                assert_eq!(cb.map(|v| &v["verdict"]), Some(&Value::from("file")));
+                assert_eq!(
+                    cp.map(|v| &v["verdict"]),
+                    Some(&Value::from("file")),
+                    "{kind}/read/{api}/{pages} changed on the patched kernel"
+                );
+            }
+        }
+    }
+    assert!(
+        !differences.is_empty(),
+        "the patch changed nothing that was measured"
+    );
+    eprintln!("behaviour differences:\n  {}", differences.join("\n  "));
+
+    // compare reports the behaviour changes (exit 1: changes found).
+    let cmp = pinbench(&[
+        "compare",
+        &format!("{}:baseline-6.12", dir.display()),
+        &format!("{}:longterm-write-force-6.12", dir.display()),
+    ]);
+    let text = String::from_utf8_lossy(&cmp.stdout);
+    assert_eq!(cmp.status.code(), Some(1), "compare finds changes");
+    assert!(text.contains("file-ro-shared"), "{text}");
+}
