@@ -196,7 +196,7 @@ fn main() {
                             &with("mapped_page"),
                             "pin-latency.mapped_page",
                             &params,
-                            "",
+                            "verdict",
                             mapped_page(buf.addr, pages),
                         );
                     }
