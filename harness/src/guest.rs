@@ -13,7 +13,7 @@ use std::process::Command;
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Guest programs: init plus one binary per workload.
-pub const BINARIES: &[&str] = &["pinbench-init", "selftest", "pin-latency"];
+pub const BINARIES: &[&str] = &["pinbench-init", "selftest", "pin-latency", "gup-test"];
 
 /// Directory holding the built guest binaries.
 pub fn build() -> Result<PathBuf> {

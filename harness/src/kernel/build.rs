@@ -470,6 +470,70 @@ impl Make<'_> {
     }
 }
 
+/// The kernel's own `gup_test` (tools/testing/selftests/mm), built statically from the same
+/// tree against its `make headers_install` output, for the cross-check workload `gup-test`.
+/// `None` when the kernel has no CONFIG_GUP_TEST (nothing to run it against). Built once per
+/// build into `builds/<key>/gup_test` (temporary file, then rename); its log is
+/// `builds/<key>/gup_test.log`.
+pub fn gup_test(b: &Built, progress: &dyn Fn(&str)) -> Result<Option<PathBuf>> {
+    let config = std::fs::read_to_string(&b.config)?;
+    if !config.lines().any(|l| l == "CONFIG_GUP_TEST=y") {
+        return Ok(None);
+    }
+    let dest = b.dir.join("gup_test");
+    if dest.is_file() {
+        return Ok(Some(dest));
+    }
+    progress("building the kernel's gup_test (static)");
+    let tree = b.dir.join("linux");
+    let log_path = b.dir.join("gup_test.log");
+    let log = File::create(&log_path)?;
+    let make = Command::new("make")
+        .arg("-C")
+        .arg(&tree)
+        .args(["O=o", "headers_install"])
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log.try_clone()?))
+        .status()
+        .context("running make headers_install")?;
+    let fail = |step: &str| -> anyhow::Error {
+        BuildError::MakeFailed {
+            name: b.info.name.clone(),
+            step: step.to_string(),
+            log: log_path.clone(),
+            tail: log_tail(&log_path, 30),
+        }
+        .into()
+    };
+    if !make.success() {
+        return Err(fail("make O=o headers_install (needs rsync)"));
+    }
+    let tmp = b.dir.join(".gup_test.partial");
+    let mm = tree.join("tools/testing/selftests/mm");
+    let cc = Command::new("gcc")
+        .args(["-static", "-O2", "-isystem"])
+        .arg(tree.join("o/usr/include"))
+        .arg("-I")
+        .arg(&tree)
+        .arg("-I")
+        .arg(&mm)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(mm.join("gup_test.c"))
+        .arg(mm.join("vm_util.c"))
+        .arg("-lpthread")
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log.try_clone()?))
+        .status()
+        .context("running gcc for gup_test")?;
+    if !cc.success() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail("gcc -static gup_test.c vm_util.c"));
+    }
+    std::fs::rename(&tmp, &dest)?;
+    Ok(Some(dest))
+}
+
 /// The last `n` lines of a log, with the first error line (if earlier) kept too.
 pub fn log_tail(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();

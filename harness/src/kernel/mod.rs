@@ -93,6 +93,9 @@ pub struct PreparedKernel {
     /// Identity of a kernel built from source (its build cache key); module builds mix it
     /// into their key so every build gets a module built against its own tree.
     pub build_id: Option<String>,
+    /// The kernel's own gup_test, built from the same tree (spec builds with CONFIG_GUP_TEST);
+    /// shipped as /bin/gup_test for the `gup-test` cross-check workload.
+    pub gup_test: Option<PathBuf>,
 }
 
 impl PreparedKernel {
@@ -172,6 +175,7 @@ pub fn prepare(
                 config: k.config,
                 cmdline: String::new(),
                 build_id: None,
+                gup_test: None,
             })
         }
         KernelSpec::Local(path) => prepare_local(name, &path),
@@ -200,6 +204,14 @@ pub fn prepare_spec(name: &str, s: &spec::Spec, progress: &dyn Fn(&str)) -> Resu
             b.dir.join("build.log").display()
         ));
     }
+    // The cross-check binary is a bonus: a kernel whose gup_test does not build still runs.
+    let gup_test = match build::gup_test(&b, progress) {
+        Ok(p) => p,
+        Err(e) => {
+            progress(&format!("warning: no gup_test for the cross-check: {e:#}"));
+            None
+        }
+    };
     Ok(PreparedKernel {
         name: name.to_string(),
         spec: format!(
@@ -215,6 +227,7 @@ pub fn prepare_spec(name: &str, s: &spec::Spec, progress: &dyn Fn(&str)) -> Resu
         config: b.config.clone(),
         cmdline: s.cmdline.clone(),
         build_id: Some(b.info.key.clone()),
+        gup_test,
     })
 }
 
@@ -251,6 +264,7 @@ fn prepare_local(name: &str, path: &Path) -> Result<PreparedKernel> {
         config,
         cmdline: String::new(),
         build_id: None,
+        gup_test: None,
     })
 }
 
