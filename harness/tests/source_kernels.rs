@@ -9,10 +9,14 @@
 //! - a long-term write pin without FOLL_FORCE of a read-only private mapping (anon-ro,
 //!   `.rodata`, a MAP_PRIVATE read-only file) is refused on the baseline and pins on the
 //!   patched kernel, by breaking COW (the process then maps an anonymous copy);
-//! - long-term read pins of read-only mappings lose the lockless fast path;
+//! - long-term read pins of read-only mappings lose the lockless fast path (icount test);
 //! - controls: plain read pins keep the file's page on both; a long-term read pin of a
 //!   private file mapping gives an anonymous copy on *both* (6.2+ unshares R/O long-term
 //!   pins in COW mappings), so that half of the 2020 prediction is baseline behaviour now.
+//!
+//! Under `--clock icount` (deterministic), the fast-path loss is asserted per page, and the
+//! kernel's own gup_test, built from the same tree, must agree with pinbench's BENCH within
+//! 5% (the cross-check).
 //!
 //! And the error paths: a patch that does not apply, a config option that does not stick.
 //!
