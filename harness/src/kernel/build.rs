@@ -508,7 +508,9 @@ pub fn gup_test(b: &Built, progress: &dyn Fn(&str)) -> Result<Option<PathBuf>> {
     if !make.success() {
         return Err(fail("make O=o headers_install (needs rsync)"));
     }
-    let tmp = b.dir.join(".gup_test.partial");
+    let tmp = b
+        .dir
+        .join(format!(".gup_test.partial-{}", std::process::id()));
     let mm = tree.join("tools/testing/selftests/mm");
     let cc = Command::new("gcc")
         .args(["-static", "-O2", "-isystem"])
