@@ -766,6 +766,60 @@ mod tests {
     }
 
     #[test]
+    fn the_key_changes_with_source_config_patches_and_compiler_only() {
+        let d = tempfile::tempdir().unwrap();
+        let w = |n: &str, t: &str| {
+            let p = d.path().join(n);
+            std::fs::write(&p, t).unwrap();
+            p
+        };
+        let frag = w("p.config", "CONFIG_SWAP=y\n");
+        let p1 = w("0001.patch", "--- a/x\n+++ b/x\n");
+        let spec = Spec {
+            name: "k".into(),
+            description: None,
+            path: d.path().join("k.toml"),
+            source: super::super::spec::Source::Local(d.path().into()),
+            patches: vec![p1.clone()],
+            config: frag.clone(),
+            base_config: super::super::spec::BaseConfig::Tinyconfig,
+            cmdline: String::new(),
+        };
+        let src = SourceTree {
+            identity: "debian:linux-source-6.12=1".into(),
+            tree: d.path().into(),
+        };
+        let k = |s: &Spec, src: &SourceTree, cc: &str| key(s, src, cc).unwrap();
+        let base = k(&spec, &src, "gcc 12");
+        // Not part of the build: the name, the description, the command line.
+        let same = Spec {
+            name: "other".into(),
+            description: Some("x".into()),
+            cmdline: "quiet".into(),
+            ..spec.clone()
+        };
+        assert_eq!(k(&same, &src, "gcc 12"), base);
+        // Part of it: source identity, compiler, base config, fragment and patch bytes.
+        let other_src = SourceTree {
+            identity: "debian:linux-source-6.12=2".into(),
+            ..src.clone()
+        };
+        assert_ne!(k(&spec, &other_src, "gcc 12"), base);
+        assert_ne!(k(&spec, &src, "gcc 13"), base);
+        let defconfig = Spec {
+            base_config: super::super::spec::BaseConfig::Defconfig,
+            ..spec.clone()
+        };
+        assert_ne!(k(&defconfig, &src, "gcc 12"), base);
+        assert_ne!(k(&spec.unpatched(), &src, "gcc 12"), base);
+        std::fs::write(&frag, "CONFIG_SWAP=n\n").unwrap();
+        let after_config = k(&spec, &src, "gcc 12");
+        assert_ne!(after_config, base);
+        std::fs::write(&p1, "--- a/x\n+++ b/x\n@@\n").unwrap();
+        assert_ne!(k(&spec, &src, "gcc 12"), after_config);
+    }
+
+    #[test]
     fn log_tail_keeps_the_first_error() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("log");
