@@ -18,7 +18,8 @@
 //! kernel's own gup_test, built from the same tree, must agree with pinbench's BENCH within
 //! 5% (the cross-check).
 //!
-//! And the error paths: a patch that does not apply, a config option that does not stick.
+//! And the error paths: a patch that does not apply, a config option that does not stick,
+//! a patch that breaks the compile.
 //!
 //! They need networked apt (`apt-get download linux-source-6.12`), the kernel build
 //! dependencies (flex, bison, bc, libelf-dev, libssl-dev, ccache) and qemu-system-x86;
@@ -205,6 +206,39 @@ fn a_patch_that_does_not_apply_names_the_hunk_and_nothing_is_cached() {
         "failing a patch took {:?}",
         t.elapsed()
     );
+}
+
+#[test]
+fn a_compile_error_shows_the_error_and_keeps_the_log_but_caches_nothing() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // Applies cleanly (context from 6.12.117's mm/gup.c), then breaks the compile.
+    let breaking = "--- a/mm/gup.c\n+++ b/mm/gup.c\n@@ -2634,6 +2634,7 @@ static bool is_valid_gup_args(struct pag\n \t\t\t (gup_flags & FOLL_PCI_P2PDMA)))\n \t\treturn false;\n \n+#error pinbench test: this patch breaks the build\n \t*gup_flags_p = gup_flags;\n \treturn true;\n }\n";
+    let d = spec_dir_with(
+        &format!(
+            "name = \"t\"\nconfig = \"configs/pinbench.config\"\npatches = [\"patches/0001-breaks.patch\"]\n{SPEC_HEAD}"
+        ),
+        &[("patches/0001-breaks.patch", breaking)],
+    );
+    let before = build_entries();
+    let out = pinbench(&[
+        "kernels",
+        "prepare",
+        d.path().join("t.toml").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "a build failure exits 3: {err}");
+    assert!(err.contains("make O=o -j"), "names the step: {err}");
+    assert!(
+        err.contains("error: #error pinbench test: this patch breaks the build"),
+        "shows the compiler's error: {err}"
+    );
+    let log = err
+        .split_whitespace()
+        .find(|w| w.contains("/builds/failed-") && w.contains(".log"))
+        .map(|w| w.trim_matches(|c| c == '(' || c == ')' || c == ':'))
+        .unwrap_or_else(|| panic!("no kept log named: {err}"));
+    assert!(Path::new(log).is_file(), "the log {log} is kept");
+    assert_eq!(build_entries(), before, "a failed build left a cache entry");
 }
 
 /// The study: build, boot, measure both kernels; assert the constructed differences.
