@@ -127,14 +127,18 @@ fn build_entries() -> Vec<String> {
     v
 }
 
-fn build_info(name: &str) -> Option<Value> {
-    build_entries().iter().find_map(|k| {
-        let v: Value = serde_json::from_slice(
-            &std::fs::read(cache_root().join("builds").join(k).join("build.json")).ok()?,
-        )
-        .ok()?;
-        (v["name"] == name).then_some(v)
-    })
+/// build.json of the build a kernel of run.json used (its spec ends in `build <key>]`).
+fn build_info(kernel: &Value) -> Value {
+    let spec = kernel["spec"].as_str().unwrap();
+    let key = spec
+        .rsplit_once("build ")
+        .map(|(_, k)| k.trim_end_matches(']'))
+        .unwrap_or_else(|| panic!("no build key in spec {spec}"));
+    let path = cache_root().join("builds").join(key).join("build.json");
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 const SPEC_HEAD: &str =
@@ -290,8 +294,10 @@ fn longterm_write_force_changes_what_the_patch_says_and_nothing_else() {
     assert!(out.status.success(), "pinbench run failed");
 
     // The patched kernel was built incrementally from the baseline's build.
-    let base = build_info("baseline-6.12").expect("baseline build.json");
-    let patched = build_info("longterm-write-force-6.12").expect("patched build.json");
+    // (By key, from run.json: a cache entry is shared by every spec with the same source,
+    // config and patches, and its build.json names the spec that built it first.)
+    let base = build_info(&kernels[0]);
+    let patched = build_info(&kernels[1]);
     assert_eq!(base["mode"], "full");
     assert_eq!(
         patched["mode"],

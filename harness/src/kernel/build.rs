@@ -30,7 +30,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// Bumped when the build recipe changes in a way that changes its output.
-const RECIPE: &str = "pinbench-kernel-build-1";
+/// (2: patched files are touched after the base build directory is copied; builds made by
+/// recipe 1 could keep unpatched objects when the base was built after the patches applied.)
+const RECIPE: &str = "pinbench-kernel-build-2";
 
 /// Build failures a user can act on.
 #[derive(Debug, thiserror::Error)]
@@ -346,6 +348,11 @@ fn build_in(
         Some(b) => {
             progress("copying the unpatched build directory");
             copy_tree(&b.objtree, &objtree)?;
+            // make decides by timestamps. The patches were applied before the unpatched
+            // build was looked for, and if that build had to be made just now its objects
+            // are *newer* than the patched sources: make would keep the unpatched objects.
+            // So every file a patch touched is made newer than everything copied.
+            touch_patched(&tree, &spec.patches)?;
             format!("incremental from {}", b.info.key)
         }
         None => {
@@ -586,6 +593,25 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
             dst.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+    Ok(())
+}
+
+/// Set the modification time of every file the patches touch to now.
+fn touch_patched(tree: &Path, patches: &[PathBuf]) -> Result<()> {
+    let now = std::time::SystemTime::now();
+    for p in patches {
+        let text = std::fs::read_to_string(p)?;
+        for rel in patched_paths(&text) {
+            let f = tree.join(&rel);
+            if f.is_file() {
+                File::options()
+                    .write(true)
+                    .open(&f)
+                    .and_then(|h| h.set_modified(now))
+                    .with_context(|| format!("touching {}", f.display()))?;
+            }
+        }
     }
     Ok(())
 }
