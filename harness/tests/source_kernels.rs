@@ -285,8 +285,58 @@ fn longterm_write_force_changes_what_the_patch_says_and_nothing_else() {
     let run: Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
     let kernels = run["kernels"].as_array().unwrap();
     assert_eq!(kernels.len(), 2);
+    // The module built against each kernel passes its selftest there. One of its checks,
+    // `inject-ns`, compares two wall-clock medians and fails when host load inflates the
+    // first (seen on debian:6.12 in e2e too): it is reported here, not counted, until the
+    // selftest makes it robust. Every other check must pass, on both kernels.
+    const TIMING_CHECKS: &[&str] = &["selftest/inject-ns"];
     for k in kernels {
-        assert_eq!(k["status"]["state"], "ok", "{}: {}", k["name"], k["status"]);
+        let recs = records(&dir, k);
+        let checks: Vec<&Value> = recs
+            .iter()
+            .filter(|r| r["metric"] == "selftest.check")
+            .collect();
+        assert!(
+            checks.len() > 30,
+            "{}: {} selftest checks",
+            k["name"],
+            checks.len()
+        );
+        let failed: Vec<(&str, String)> = checks
+            .iter()
+            .filter(|r| r["value"]["verdict"] != "pass")
+            .map(|r| (r["id"].as_str().unwrap(), r["value"]["verdict"].to_string()))
+            .collect();
+        eprintln!(
+            "{}: {} selftest checks, failed: {failed:?}",
+            k["name"],
+            checks.len()
+        );
+        let real: Vec<_> = failed
+            .iter()
+            .filter(|(id, _)| !TIMING_CHECKS.contains(id))
+            .collect();
+        assert!(
+            real.is_empty(),
+            "{}: selftest failures: {real:#?}",
+            k["name"]
+        );
+        if failed.is_empty() {
+            assert_eq!(k["status"]["state"], "ok", "{}: {}", k["name"], k["status"]);
+        } else {
+            eprintln!(
+                "WARNING {}: only the wall-clock timing check failed: {failed:?}",
+                k["name"]
+            );
+            assert_eq!(
+                k["status"],
+                serde_json::json!({"state": "workloads_failed", "failed": ["selftest"]}),
+                "{}",
+                k["name"]
+            );
+        }
+    }
+    for k in kernels {
         assert!(
             k["release"].as_str().unwrap().starts_with("6.12."),
             "{}",
@@ -303,7 +353,12 @@ fn longterm_write_force_changes_what_the_patch_says_and_nothing_else() {
         assert_eq!(k["config_options"]["CONFIG_GUP_TEST"], "y");
         assert_eq!(k["config_options"]["CONFIG_TRANSPARENT_HUGEPAGE"], "y");
     }
-    assert!(out.status.success(), "pinbench run failed");
+    let all_ok = kernels.iter().all(|k| k["status"]["state"] == "ok");
+    assert_eq!(
+        out.status.code(),
+        Some(if all_ok { 0 } else { 3 }),
+        "pinbench run"
+    );
 
     // The patched kernel was built incrementally from the baseline's build.
     // (By key, from run.json: a cache entry is shared by every spec with the same source,
@@ -332,31 +387,6 @@ fn longterm_write_force_changes_what_the_patch_says_and_nothing_else() {
 
     let b = records(&dir, &kernels[0]);
     let p = records(&dir, &kernels[1]);
-    // The module built against each kernel passed its selftest there.
-    for (name, recs) in [("baseline", &b), ("patched", &p)] {
-        let checks: Vec<&Value> = recs
-            .iter()
-            .filter(|r| r["metric"] == "selftest.check")
-            .collect();
-        assert!(
-            checks.len() > 30,
-            "{name}: {} selftest checks",
-            checks.len()
-        );
-        let failed: Vec<String> = checks
-            .iter()
-            .filter(|r| r["value"]["verdict"] != "pass")
-            .map(|r| format!("{} {}", r["id"], r["value"]))
-            .collect();
-        eprintln!(
-            "{name}: {} selftest checks, failed: {failed:?}",
-            checks.len()
-        );
-        if name == "baseline" {
-            assert!(failed.is_empty(), "baseline selftest failures: {failed:#?}");
-        }
-    }
-
     let outcome = |recs: &[Value], kind: &str, mode: &str, api: &str, pages: &str| -> Value {
         cell(recs, "pin-latency.outcome", kind, mode, api, pages)
             .unwrap_or_else(|| panic!("no outcome for {kind}/{mode}/{api}/{pages}"))
