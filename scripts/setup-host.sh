@@ -9,6 +9,7 @@ PKGS=(
   gcc gcc-12 make bc flex bison libelf-dev libssl-dev   # module builds against kernel headers
   libc6-dev linux-libc-dev # static guest binaries, ABI layout test
   kmod cpio xz-utils dpkg  # module tooling, package extraction
+  ccache rsync patch       # kernels built from source (kernels/*.toml)
   ca-certificates git procps
   chromium                 # headless: the HTML report tests open the report in it
 )

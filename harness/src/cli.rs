@@ -52,7 +52,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Kernel spec: debian:<line> (debian:6.12), debian:<release>, or local:<built-tree>. Repeatable.
+    /// Kernel spec: debian:<line> (debian:6.12), debian:<release>, local:<built-tree>, a spec name from kernels/ (baseline-6.12) or a spec FILE.toml (docs/kernels.md). Repeatable.
     #[arg(long = "kernel", required = true, value_name = "SPEC")]
     pub kernels: Vec<String>,
     /// Workload to run (repeatable; default: every default workload). `selftest` tests the module.

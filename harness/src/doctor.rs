@@ -123,6 +123,18 @@ pub const TOOLS: &[Tool] = &[
         run: false,
     },
     Tool {
+        program: "patch",
+        package: "patch",
+        purpose: "applies kernel spec patches",
+        run: false,
+    },
+    Tool {
+        program: "rsync",
+        package: "rsync",
+        purpose: "headers_install for the kernel's gup_test",
+        run: false,
+    },
+    Tool {
         program: "cargo",
         package: "rustup (https://rustup.rs)",
         purpose: "builds the static guest binaries",
@@ -168,7 +180,7 @@ pub fn judge_tools(found: &[Option<PathBuf>], files_present: &[bool], run_only: 
         }
     }
     if missing.is_empty() {
-        return Check::ok("tools", "qemu, apt, dpkg-deb, gcc-12, make, flex, bison, bc, cargo, libelf, libssl, static glibc");
+        return Check::ok("tools", "qemu, apt, dpkg-deb, gcc-12, make, flex, bison, bc, patch, rsync, cargo, libelf, libssl, static glibc");
     }
     let detail = missing
         .iter()
@@ -474,7 +486,7 @@ mod tests {
         );
         let mut files = files;
         files[2] = false;
-        found[8] = None; // cargo
+        found[10] = None; // cargo
         let c = judge_tools(&found, &files, false);
         let fix = c.fix.unwrap();
         assert!(fix.contains("libc6-dev") && fix.contains("rustup"), "{fix}");

@@ -19,6 +19,7 @@ pub const BINARIES: &[&str] = &[
     "pin-latency",
     "cow",
     "fork-cost",
+    "gup-test",
 ];
 
 /// Directory holding the built guest binaries.

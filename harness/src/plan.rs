@@ -42,6 +42,14 @@ pub const WORKLOADS: &[WorkloadDef] = &[
         timeout_full_s: 1800,
     },
     WorkloadDef {
+        name: "gup-test",
+        binary: "gup-test",
+        about: "cross-check: the kernel's own gup_test PIN_FAST_BENCHMARK (kernels built from source) beside pinbench's BENCH, ns per page",
+        default: false,
+        timeout_quick_s: 300,
+        timeout_full_s: 900,
+    },
+    WorkloadDef {
         name: "selftest",
         binary: "selftest",
         about: "the module's own test: every ioctl, every misuse errno, and a seeded ioctl fuzz",

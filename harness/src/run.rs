@@ -120,7 +120,13 @@ fn now() -> String {
 }
 
 /// The initramfs for one kernel: init, workloads, module, plan.
-fn make_initramfs(path: &Path, guest_dir: &Path, module: &Path, plan: &Plan) -> Result<()> {
+fn make_initramfs(
+    path: &Path,
+    guest_dir: &Path,
+    module: &Path,
+    plan: &Plan,
+    kernel: &PreparedKernel,
+) -> Result<()> {
     let mut entries = vec![Entry {
         path: "init".into(),
         data: Source::File(guest_dir.join("pinbench-init")),
@@ -141,6 +147,14 @@ fn make_initramfs(path: &Path, guest_dir: &Path, module: &Path, plan: &Plan) -> 
         data: Source::File(module.to_path_buf()),
         mode: 0o644,
     });
+    // The kernel's own gup_test, from the same source tree (the `gup-test` workload).
+    if let Some(g) = &kernel.gup_test {
+        entries.push(Entry {
+            path: "bin/gup_test".into(),
+            data: Source::File(g.clone()),
+            mode: 0o755,
+        });
+    }
     entries.push(Entry {
         path: "plan.json".into(),
         data: Source::Bytes(serde_json::to_vec_pretty(plan)?),
@@ -200,9 +214,7 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
         anyhow::bail!("no kernel given: pass --kernel SPEC (e.g. --kernel debian:6.12)");
     }
     for k in &opts.kernels {
-        if !k.ends_with(".toml") {
-            kernel::KernelSpec::parse(k)?;
-        }
+        kernel::validate(k)?;
     }
     let cpus = opts.cpus.unwrap_or(match opts.clock {
         Clock::Wall => 2,
@@ -309,7 +321,7 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
             std::fs::create_dir_all(&kdir)
                 .with_context(|| format!("creating {}", kdir.display()))?;
             let initrd = kdir.join("initrd.gz");
-            make_initramfs(&initrd, &guest_dir, &ko, &plan)?;
+            make_initramfs(&initrd, &guest_dir, &ko, &plan, &k)?;
             Ok(Prepared {
                 module_digest: cache::file_digest(&ko)?,
                 kernel: k,
@@ -416,7 +428,12 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
                 clock: opts.clock,
                 memory_mib: opts.memory_mib,
                 cpus,
-                extra_cmdline: opts.extra_cmdline.clone(),
+                extra_cmdline: [opts.extra_cmdline.as_str(), p.kernel.cmdline.as_str()]
+                    .iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" "),
             };
             ui.send(Event::BootStart { kernel: name.clone(), boot });
             let vm_start = std::time::Instant::now();

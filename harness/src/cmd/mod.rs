@@ -52,6 +52,19 @@ pub fn exit_code_of(e: &anyhow::Error) -> i32 {
                 return exit::USAGE;
             }
         }
+        if cause
+            .downcast_ref::<crate::kernel::spec::SpecError>()
+            .is_some()
+        {
+            return exit::USAGE;
+        }
+        if let Some(
+            crate::kernel::build::BuildError::PatchFailed { .. }
+            | crate::kernel::build::BuildError::OptionsDidNotStick { .. },
+        ) = cause.downcast_ref::<crate::kernel::build::BuildError>()
+        {
+            return exit::USAGE;
+        }
         if let Some(results::store::StoreError::Exists { .. }) =
             cause.downcast_ref::<results::store::StoreError>()
         {

@@ -5,10 +5,15 @@
 //! - `debian:<release>` (`debian:6.12.117+deb12-amd64`): exactly that release.
 //! - `local:<path>`: a kernel tree the user built (`arch/x86/boot/bzImage` and the tree as
 //!   the module build directory).
+//! - `NAME` (`baseline-6.12`): the spec file `kernels/NAME.toml`, built from source
+//!   ([`spec`], [`source`], [`build`]); `path/to/FILE.toml`: a spec file by path.
 
+pub mod build;
 pub mod cache;
 pub mod debian;
 pub mod module;
+pub mod source;
+pub mod spec;
 
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -17,7 +22,7 @@ use std::path::{Path, PathBuf};
 /// Errors a user can act on; each message names the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {
-    #[error("unknown kernel spec `{spec}`: use debian:<line> (debian:6.1, debian:6.12), debian:<release> or local:<path-to-built-tree>; `pinbench kernels list --available` shows the Debian releases")]
+    #[error("unknown kernel spec `{spec}`: use debian:<line> (debian:6.1, debian:6.12), debian:<release>, local:<path-to-built-tree>, a spec name from kernels/ (baseline-6.12) or a spec FILE.toml; `pinbench kernels list --available` shows the Debian releases")]
     BadSpec { spec: String },
     #[error("{spec}: no such release in the apt sources; `pinbench kernels list --available` shows what exists (run `apt-get update` if the list looks old)")]
     UnknownRelease { spec: String },
@@ -38,6 +43,10 @@ pub enum KernelError {
 pub enum KernelSpec {
     Debian(String),
     Local(PathBuf),
+    /// A spec file in kernels/ by name.
+    Named(String),
+    /// A spec file by path.
+    File(PathBuf),
 }
 
 impl KernelSpec {
@@ -53,6 +62,14 @@ impl KernelSpec {
             if !p.is_empty() {
                 return Ok(KernelSpec::Local(PathBuf::from(p)));
             }
+        } else if s.ends_with(".toml") && s.len() > 5 {
+            return Ok(KernelSpec::File(PathBuf::from(s)));
+        } else if !s.is_empty()
+            && !s.starts_with(['.', '-'])
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return Ok(KernelSpec::Named(s.to_string()));
         }
         Err(KernelError::BadSpec {
             spec: s.to_string(),
@@ -71,6 +88,14 @@ pub struct PreparedKernel {
     pub image: PathBuf,
     pub build_dir: PathBuf,
     pub config: PathBuf,
+    /// Extra kernel command line the spec asks for (spec files only).
+    pub cmdline: String,
+    /// Identity of a kernel built from source (its build cache key); module builds mix it
+    /// into their key so every build gets a module built against its own tree.
+    pub build_id: Option<String>,
+    /// The kernel's own gup_test, built from the same tree (spec builds with CONFIG_GUP_TEST);
+    /// shipped as /bin/gup_test for the `gup-test` cross-check workload.
+    pub gup_test: Option<PathBuf>,
 }
 
 impl PreparedKernel {
@@ -116,6 +141,20 @@ pub fn interesting_options(config: &str) -> BTreeMap<String, String> {
     m
 }
 
+/// Check a spec before any work: its syntax, and for spec files that the file loads.
+pub fn validate(name: &str) -> Result<()> {
+    match KernelSpec::parse(name)? {
+        KernelSpec::Named(n) => {
+            spec::load_named(&n, &spec::specs_dir())?;
+        }
+        KernelSpec::File(p) => {
+            spec::load(&p)?;
+        }
+        KernelSpec::Debian(_) | KernelSpec::Local(_) => {}
+    }
+    Ok(())
+}
+
 /// Resolve and fetch (or find) a kernel. `available` is the apt release list, fetched once.
 pub fn prepare(
     name: &str,
@@ -134,10 +173,62 @@ pub fn prepare(
                 image: k.vmlinuz,
                 build_dir: k.build_dir,
                 config: k.config,
+                cmdline: String::new(),
+                build_id: None,
+                gup_test: None,
             })
         }
         KernelSpec::Local(path) => prepare_local(name, &path),
+        KernelSpec::Named(n) => {
+            let s = spec::load_named(&n, &spec::specs_dir())?;
+            prepare_spec(name, &s, progress)
+        }
+        KernelSpec::File(path) => {
+            let s = spec::load(&path)?;
+            prepare_spec(name, &s, progress)
+        }
     }
+}
+
+/// Build (or find in the cache) the kernel a spec file describes.
+pub fn prepare_spec(name: &str, s: &spec::Spec, progress: &dyn Fn(&str)) -> Result<PreparedKernel> {
+    let src = source::fetch(&s.source, progress)
+        .with_context(|| format!("fetching the source of kernel spec {}", s.name))?;
+    let b = build::build(&cache::root(), s, &src, progress)
+        .with_context(|| format!("building kernel spec {} ({})", s.name, s.path.display()))?;
+    if b.fresh {
+        progress(&format!(
+            "built in {:.0} s ({}), log {}",
+            b.info.seconds,
+            b.info.mode,
+            b.dir.join("build.log").display()
+        ));
+    }
+    // The cross-check binary is a bonus: a kernel whose gup_test does not build still runs.
+    let gup_test = match build::gup_test(&b, progress) {
+        Ok(p) => p,
+        Err(e) => {
+            progress(&format!("warning: no gup_test for the cross-check: {e:#}"));
+            None
+        }
+    };
+    Ok(PreparedKernel {
+        name: name.to_string(),
+        spec: format!(
+            "{} [{}, {} patch(es), build {}]",
+            s.path.display(),
+            src.identity,
+            s.patches.len(),
+            b.info.key
+        ),
+        release: b.release.clone(),
+        image: b.image.clone(),
+        build_dir: b.objtree.clone(),
+        config: b.config.clone(),
+        cmdline: s.cmdline.clone(),
+        build_id: Some(b.info.key.clone()),
+        gup_test,
+    })
 }
 
 fn prepare_local(name: &str, path: &Path) -> Result<PreparedKernel> {
@@ -171,6 +262,9 @@ fn prepare_local(name: &str, path: &Path) -> Result<PreparedKernel> {
         image,
         build_dir: path,
         config,
+        cmdline: String::new(),
+        build_id: None,
+        gup_test: None,
     })
 }
 
@@ -188,8 +282,18 @@ mod tests {
             KernelSpec::parse("local:/src/linux").unwrap(),
             KernelSpec::Local("/src/linux".into())
         );
+        assert_eq!(
+            KernelSpec::parse("baseline-6.12").unwrap(),
+            KernelSpec::Named("baseline-6.12".into())
+        );
+        assert_eq!(
+            KernelSpec::parse("kernels/x.toml").unwrap(),
+            KernelSpec::File("kernels/x.toml".into())
+        );
         for bad in [
-            "6.12",
+            "",
+            "../etc/passwd",
+            "a b",
             "debian:",
             "debian:6.12;rm -rf",
             "ubuntu:22.04",

@@ -1,7 +1,8 @@
 //! Build `kernels/module` (pinbench.ko) against a kernel's build directory.
 //!
-//! Cached by content: the key is a digest of every module source file, the kernel release
-//! and the build directory's Module.symvers and .config, so a changed module source (or a
+//! Cached by content: the key is a digest of every module source file, the kernel release,
+//! the build directory's Module.symvers and .config, and for kernels built from source their
+//! build key (a patched kernel has the same release and config as its baseline), so a changed module source (or a
 //! rebuilt kernel) rebuilds and an unchanged one is reused. Builds happen in a copy of the
 //! sources in a temporary directory, so the repository never collects build artefacts.
 
@@ -47,6 +48,9 @@ pub fn build(k: &PreparedKernel) -> Result<PathBuf> {
         parts.push(std::fs::read(f)?);
     }
     parts.push(k.release.as_bytes().to_vec());
+    if let Some(id) = &k.build_id {
+        parts.push(id.as_bytes().to_vec());
+    }
     for extra in ["Module.symvers", ".config"] {
         parts.push(std::fs::read(k.build_dir.join(extra)).unwrap_or_default());
     }

@@ -20,6 +20,38 @@ pub const MODES: &[(&str, u32)] = &[
     ("longterm-write-force", F_LONGTERM | F_WRITE | F_FORCE),
 ];
 
+/// Kinds backed by a file whose mapping a pin could replace by an anonymous copy.
+const FILE_BACKED: &[&str] = &["rodata", "file-ro-private", "file-ro-shared"];
+
+/// Verdict on the pages mapped at `addr`: "file" (every page is a page-cache page, pagemap
+/// bit 61), "anon-copy" (none is: they are private anonymous copies), "mixed", or why it
+/// could not be read.
+fn mapped_page(addr: u64, pages: usize) -> Value {
+    use std::os::unix::fs::FileExt;
+    let ps = workloads::mem::page_size() as u64;
+    let mut buf = vec![0u8; pages * 8];
+    let read = std::fs::File::open("/proc/self/pagemap")
+        .and_then(|f| f.read_exact_at(&mut buf, (addr / ps) * 8));
+    if let Err(e) = read {
+        return Value::Skip {
+            reason: format!("/proc/self/pagemap: {e}"),
+        };
+    }
+    let entries: Vec<u64> = buf
+        .chunks_exact(8)
+        .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
+        .collect();
+    let file = entries.iter().filter(|e| *e >> 61 & 1 == 1).count();
+    let verdict = match file {
+        n if n == entries.len() => "file",
+        0 => "anon-copy",
+        _ => "mixed",
+    };
+    Value::Verdict {
+        verdict: verdict.into(),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -157,6 +189,17 @@ fn main() {
                         "pages",
                         outcome(pages as u64, first.pinned as u64, first.error),
                     );
+                    // What the process maps after a pin of a file-backed kind: still the
+                    // file's pages, or anonymous copies (a pin that broke COW).
+                    if first.pinned > 0 && FILE_BACKED.contains(&kind) {
+                        em.record(
+                            &with("mapped_page"),
+                            "pin-latency.mapped_page",
+                            &params,
+                            "verdict",
+                            mapped_page(buf.addr, pages),
+                        );
+                    }
                     if let Some(slot) = first.slot {
                         let _ = dev.unpin(slot, false);
                     }
