@@ -106,7 +106,19 @@ fn tool_package(tool: &str) -> String {
     }
 }
 
-/// Every generic amd64 release the apt sources offer, oldest first.
+/// The releases of `releases` whose `linux-headers-<release>` is among `header_names`
+/// (`apt-cache pkgnames linux-headers-`). apt's name list also holds image packages that are
+/// only referenced (by a metapackage of an older point release) and cannot be downloaded;
+/// a release is offered only when its headers can be had too, since the module needs them.
+pub fn with_headers(releases: Vec<String>, header_names: &str) -> Vec<String> {
+    let have: std::collections::HashSet<&str> = header_names.lines().map(str::trim).collect();
+    releases
+        .into_iter()
+        .filter(|r| have.contains(format!("linux-headers-{r}").as_str()))
+        .collect()
+}
+
+/// Every generic amd64 release the apt sources offer (image and headers), oldest first.
 pub fn available_releases() -> Result<Vec<String>> {
     let out = run_tool(
         Command::new("apt-cache").args(["pkgnames", "linux-image-"]),
@@ -118,9 +130,15 @@ pub fn available_releases() -> Result<Vec<String>> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(releases_from_pkgnames(&String::from_utf8_lossy(
-        &out.stdout,
-    )))
+    let releases = releases_from_pkgnames(&String::from_utf8_lossy(&out.stdout));
+    let headers = run_tool(
+        Command::new("apt-cache").args(["pkgnames", "linux-headers-"]),
+        "listing kernel header packages with apt-cache",
+    )?;
+    Ok(with_headers(
+        releases,
+        &String::from_utf8_lossy(&headers.stdout),
+    ))
 }
 
 /// Resolve a spec body (`6.12`, `6.12.117+deb12-amd64`, `6.12.117+deb12`) to a release.
@@ -375,6 +393,15 @@ mod tests {
                 "6.12.117+deb12-amd64"
             ]
         );
+    }
+
+    #[test]
+    fn releases_without_headers_are_not_offered() {
+        let r = with_headers(
+            releases_from_pkgnames(NAMES),
+            "linux-headers-6.1.0-56-amd64\nlinux-headers-6.12.117+deb12-amd64\nlinux-headers-6.12.99+deb12-cloud-amd64\n",
+        );
+        assert_eq!(r, vec!["6.1.0-56-amd64", "6.12.117+deb12-amd64"]);
     }
 
     #[test]
