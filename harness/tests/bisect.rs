@@ -5,35 +5,11 @@
 //! only the endpoints; run again in the same directory it resumes from its log without
 //! booting anything. `check` against a good run answers 0 for the same kernel.
 
-use std::process::{Command, Output};
 use std::time::Instant;
 
-fn pinbench(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pinbench"))
-        .args(args)
-        .output()
-        .expect("run pinbench");
-    eprintln!(
-        "$ pinbench {}\n--- stdout\n{}--- stderr\n{}--- exit {:?}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        out.status.code()
-    );
-    out
-}
-
-fn newest_612(n: usize) -> Vec<String> {
-    let out = pinbench(&["kernels", "list", "--available"]);
-    let all: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|s| s.starts_with("debian:6.12."))
-        .map(str::to_string)
-        .collect();
-    assert!(all.len() >= n, "{all:?}");
-    all[all.len() - n..].to_vec()
-}
+#[path = "support/pinbench.rs"]
+mod support;
+use support::{newest_612, pinbench};
 
 const CELL: &str = "pin-latency/anon-rw/write/pin-fast/1p/outcome";
 

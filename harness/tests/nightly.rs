@@ -6,40 +6,17 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn pinbench(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_pinbench"))
-        .args(args)
-        .output()
-        .expect("run pinbench");
-    eprintln!(
-        "$ pinbench {}\n--- stdout\n{}--- stderr\n{}--- exit {:?}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        out.status.code()
-    );
-    out
-}
+#[path = "support/pinbench.rs"]
+mod support;
+use support::{newest_612, pinbench};
 
-/// The three newest 6.12 point releases the apt sources offer, oldest first, as the
-/// harness itself lists them.
+/// The three newest 6.12 point releases, oldest first, as bare releases.
 fn releases() -> Vec<String> {
-    let out = pinbench(&["kernels", "list", "--available"]);
-    assert_eq!(out.status.code(), Some(0));
-    let all: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter_map(|s| s.strip_prefix("debian:"))
-        .filter(|r| r.starts_with("6.12."))
-        .map(str::to_string)
-        .collect();
-    assert!(
-        all.len() >= 3,
-        "need three 6.12 point releases in the apt sources: {all:?}"
-    );
-    all[all.len() - 3..].to_vec()
+    newest_612(3)
+        .into_iter()
+        .map(|s| s.trim_start_matches("debian:").to_string())
+        .collect()
 }
 
 fn config(dir: &Path, releases: &[String], night: usize, extra_kernel: bool) -> std::path::PathBuf {
