@@ -116,6 +116,26 @@ fn point_releases_as_nights_build_a_history() {
         .unwrap()
         .starts_with("failed"));
 
+    // The trend page: a chart per key metric, each night a link to that night's report.
+    let page = std::fs::read_to_string(hist.join("index.html")).unwrap();
+    assert!(
+        page.contains("pin-latency/anon-rw/read/pin-fast/512p/ns_per_page"),
+        "key metric charted"
+    );
+    for date in dates {
+        let link = format!("nights/{date}/report.html");
+        assert!(
+            page.contains(&format!("href=\"{link}\"")),
+            "{date} links to its report"
+        );
+        let report = std::fs::read_to_string(hist.join(&link)).unwrap();
+        assert!(
+            report.contains("<svg") && report.contains("debian-6.12") || report.contains("6.12."),
+            "{link}"
+        );
+    }
+    assert!(page.matches("<circle").count() >= 3, "one point per night");
+
     // history prints the series of one metric, one line per night, with each release.
     let out = pinbench(&[
         "history",

@@ -12,3 +12,4 @@ pub mod export;
 pub mod plot;
 pub mod stats;
 pub mod table;
+pub mod trend;

@@ -528,10 +528,40 @@ pub fn medians(h: &History, n: &Night, k: &KernelIdentity) -> BTreeMap<String, f
         .collect()
 }
 
-/// Change points over the last `compare_nights` nights (tonight included), per kernel
-/// and metric; only kernels whose identity (name) is stable across those nights.
-pub fn trends(cfg: &Config, h: &History, nights: &[Night]) -> Vec<Shift> {
+/// Metrics always charted on the trend page when a kernel records them (besides every
+/// metric with a change point): the fast and slow pin paths on the buffer kinds the
+/// has_pinned discussion is about, and fork cost with everything pinned.
+pub const KEY_METRICS: &[&str] = &[
+    "pin-latency/anon-rw/read/pin-fast/512p/ns_per_page",
+    "pin-latency/anon-rw/longterm-write/pin-fast/512p/ns_per_page",
+    "pin-latency/anon-ro/longterm-read/pin-fast/1p/ns_per_page",
+    "pin-latency/rodata/longterm-read/pin-fast/1p/ns_per_page",
+    "pin-latency/file-ro-shared/longterm-read/pin-fast/1p/ns_per_page",
+    "pin-latency/anon-rw/read/pin/512p/ns_per_page",
+    "fork-cost/16mib/100pct/base/fork_ns",
+    "fork-cost/16mib/0pct/base/fork_ns",
+];
+
+/// Per kernel name, the nights (oldest first, within the last `compare_nights`) on which
+/// it ran and the medians of its speed metrics that night.
+pub type KernelSeries<'a> = Vec<(String, Vec<(&'a Night, BTreeMap<String, f64>)>)>;
+
+pub fn load_series<'a>(cfg: &Config, h: &History, nights: &'a [Night]) -> KernelSeries<'a> {
     let window = &nights[nights.len().saturating_sub(cfg.compare_nights)..];
+    cfg.kernels
+        .iter()
+        .map(|e| {
+            let per_night = window
+                .iter()
+                .filter_map(|n| kernel_ok(n, e.name()).map(|k| (n, medians(h, n, &k))))
+                .collect();
+            (e.name().to_string(), per_night)
+        })
+        .collect()
+}
+
+/// Change points over the loaded series, per kernel and metric.
+pub fn trends(cfg: &Config, series: &KernelSeries) -> Vec<Shift> {
     let cp = changepoint::Config {
         min_effect: cfg
             .noise_band_pct
@@ -540,33 +570,24 @@ pub fn trends(cfg: &Config, h: &History, nights: &[Night]) -> Vec<Shift> {
         ..changepoint::Config::default()
     };
     let mut out = Vec::new();
-    for e in &cfg.kernels {
-        let series_nights: Vec<(&Night, KernelIdentity)> = window
-            .iter()
-            .filter_map(|n| kernel_ok(n, e.name()).map(|k| (n, k)))
-            .collect();
-        if series_nights.len() < 2 * cp.min_segment {
+    for (kernel, per_night) in series {
+        if per_night.len() < 2 * cp.min_segment {
             continue;
         }
-        let per_night: Vec<BTreeMap<String, f64>> = series_nights
-            .iter()
-            .map(|(n, k)| medians(h, n, k))
-            .collect();
-        let ids: BTreeSet<&String> = per_night.iter().flat_map(|m| m.keys()).collect();
+        let ids: BTreeSet<&String> = per_night.iter().flat_map(|(_, m)| m.keys()).collect();
         for id in ids {
             // Only nights that measured this metric.
-            let pts: Vec<(usize, f64)> = per_night
+            let pts: Vec<(&Night, f64)> = per_night
                 .iter()
-                .enumerate()
-                .filter_map(|(i, m)| m.get(id).map(|v| (i, *v)))
+                .filter_map(|(n, m)| m.get(id).map(|v| (*n, *v)))
                 .collect();
-            let series: Vec<f64> = pts.iter().map(|p| p.1).collect();
-            if let Ok(cps) = changepoint::detect(&series, &cp) {
+            let values: Vec<f64> = pts.iter().map(|p| p.1).collect();
+            if let Ok(cps) = changepoint::detect(&values, &cp) {
                 for c in cps {
                     out.push(Shift {
-                        kernel: e.name().into(),
+                        kernel: kernel.clone(),
                         metric: id.clone(),
-                        date: series_nights[pts[c.at].0].0.date.clone(),
+                        date: pts[c.at].0.date.clone(),
                         relative_change: c.relative_change,
                         p: c.p,
                     });
@@ -575,6 +596,86 @@ pub fn trends(cfg: &Config, h: &History, nights: &[Night]) -> Vec<Shift> {
         }
     }
     out
+}
+
+/// The trend page (`<history>/index.html`): key metrics and every metric with a change
+/// point, per kernel; each night links to its report.
+pub fn trend_page(
+    h: &History,
+    series: &KernelSeries,
+    shifts: &[Shift],
+    nights: &[Night],
+) -> String {
+    let link = |n: &Night| {
+        if h.run_dir(n).join("report.html").exists() {
+            format!("{}/report.html", n.run)
+        } else {
+            format!("{}/summary.txt", n.run)
+        }
+    };
+    let mut charts = Vec::new();
+    for (kernel, per_night) in series {
+        let mut ids: Vec<&str> = KEY_METRICS.to_vec();
+        for s in shifts.iter().filter(|s| &s.kernel == kernel) {
+            if !ids.contains(&s.metric.as_str()) {
+                ids.push(&s.metric);
+            }
+        }
+        for id in ids {
+            let points: Vec<report::trend::Point> = per_night
+                .iter()
+                .filter_map(|(n, m)| {
+                    m.get(id).map(|v| report::trend::Point {
+                        date: n.date.clone(),
+                        value: *v,
+                        link: link(n),
+                    })
+                })
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let change_points = shifts
+                .iter()
+                .filter(|s| &s.kernel == kernel && s.metric == id)
+                .filter_map(|s| {
+                    points
+                        .iter()
+                        .position(|p| p.date == s.date)
+                        .map(|i| (i, s.relative_change))
+                })
+                .collect();
+            charts.push(report::trend::Series {
+                kernel: kernel.clone(),
+                metric: id.to_string(),
+                unit: if id.ends_with("_ns") || id.ends_with("ns_per_page") {
+                    "ns".into()
+                } else {
+                    String::new()
+                },
+                points,
+                change_points,
+            });
+        }
+    }
+    let rows: Vec<report::trend::NightRow> = nights
+        .iter()
+        .map(|n| report::trend::NightRow {
+            date: n.date.clone(),
+            link: link(n),
+            summary: std::fs::read_to_string(h.run_dir(n).join("summary.txt"))
+                .ok()
+                .and_then(|t| t.lines().nth(1).map(str::to_string))
+                .unwrap_or_else(|| {
+                    n.kernels
+                        .iter()
+                        .map(|k| format!("{}: {}", k.name, k.status))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+        })
+        .collect();
+    report::trend::render("pinbench nightly trends", &rows, &charts)
 }
 
 /// One whole night. Partial results are kept whatever fails.
@@ -643,9 +744,31 @@ pub fn night(opts: &NightlyOptions, ui: &Ui, cancel: &AtomicBool) -> Result<(Sum
             }
         }
     }
+    // Tonight's report: the reference first, then every other kernel that ran.
+    let mut specs: Vec<String> = Vec::new();
+    if let Some(r) = kernel_ok(&tonight, &cfg.reference) {
+        specs.push(spec_of(&h, &tonight, &r));
+    }
+    for k in tonight
+        .kernels
+        .iter()
+        .filter(|k| k.name != cfg.reference && k.status == "ok")
+    {
+        specs.push(spec_of(&h, &tonight, k));
+    }
+    if !specs.is_empty() {
+        match report::compare::report_specs(&specs, &compare_opts(cfg)) {
+            Ok(cmp) => results::store::write_atomic(
+                &dir.join("report.html"),
+                report::export::html::render(&cmp).as_bytes(),
+            )?,
+            Err(e) => warnings.push(format!("tonight's HTML report: {e}")),
+        }
+    }
     let mut all = past.clone();
     all.push(tonight.clone());
-    let shifts = trends(cfg, &h, &all);
+    let series = load_series(cfg, &h, &all);
+    let shifts = trends(cfg, &series);
     let failed_kernels = tonight
         .kernels
         .iter()
@@ -667,6 +790,11 @@ pub fn night(opts: &NightlyOptions, ui: &Ui, cancel: &AtomicBool) -> Result<(Sum
     };
     results::store::write_json_atomic(&dir.join("summary.json"), &summary)?;
     results::store::write_atomic(&dir.join("summary.txt"), summary.render_text().as_bytes())?;
+    // After summary.txt, so tonight's row of the nights table has its summary.
+    results::store::write_atomic(
+        &h.dir.join("index.html"),
+        trend_page(&h, &series, &summary.shifts, &all).as_bytes(),
+    )?;
     Ok((summary, dir))
 }
 
