@@ -542,18 +542,25 @@ pub const KEY_METRICS: &[&str] = &[
     "fork-cost/16mib/0pct/base/fork_ns",
 ];
 
-/// Per kernel name, the nights (oldest first, within the last `compare_nights`) on which
-/// it ran and the medians of its speed metrics that night.
+/// Per kernel name, the nights (oldest first, within the last `compare_nights`, measured
+/// with the configured clock) on which it ran and the medians of its speed metrics.
 pub type KernelSeries<'a> = Vec<(String, Vec<(&'a Night, BTreeMap<String, f64>)>)>;
 
 pub fn load_series<'a>(cfg: &Config, h: &History, nights: &'a [Night]) -> KernelSeries<'a> {
     let window = &nights[nights.len().saturating_sub(cfg.compare_nights)..];
+    // A series never mixes clocks: nights measured with another clock are left out.
+    let same_clock: Vec<&Night> = window
+        .iter()
+        .filter(|n| {
+            results::store::load_run(&h.run_dir(n)).is_ok_and(|m| m.clock == cfg.clock.as_str())
+        })
+        .collect();
     cfg.kernels
         .iter()
         .map(|e| {
-            let per_night = window
+            let per_night = same_clock
                 .iter()
-                .filter_map(|n| kernel_ok(n, e.name()).map(|k| (n, medians(h, n, &k))))
+                .filter_map(|n| kernel_ok(n, e.name()).map(|k| (*n, medians(h, n, &k))))
                 .collect();
             (e.name().to_string(), per_night)
         })
