@@ -36,6 +36,10 @@ bind() { # SRC DEST [ro]
 exec > >(tee "$log") 2>&1
 echo "fresh-machine: $(date -u +%FT%TZ) debootstrap bookworm into $dir"
 if [ ! -x "$dir/usr/bin/apt-get" ]; then
+  # Never delete through a mount left behind by an interrupted run.
+  if findmnt -rn -o TARGET | grep -q "^$dir/"; then
+    echo "fresh-machine: something is still mounted under $dir; umount it first" >&2; exit 2
+  fi
   rm -rf "$dir"
   debootstrap --variant=minbase bookworm "$dir" "$mirror"
 fi
@@ -49,6 +53,7 @@ cp -r /usr/local/share/ca-certificates/. "$dir/usr/local/share/ca-certificates/"
 if [ -x "$dir/usr/sbin/update-ca-certificates" ]; then chroot "$dir" update-ca-certificates >/dev/null; fi
 rm -rf "$dir/root/pinbench"
 git clone -q "$src" "$dir/root/pinbench"
+commit=$(git -C "$dir/root/pinbench" rev-parse --short HEAD)
 
 bind /proc "$dir/proc"; bind /sys "$dir/sys"; bind /dev "$dir/dev"; bind /dev/pts "$dir/dev/pts"
 if [ "${FRESH_RUST:-host}" = host ]; then
@@ -61,5 +66,5 @@ start=$(date +%s)
 rc=0
 chroot "$dir" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   CI=true TERM=dumb /bin/bash -c 'cd /root/pinbench && bash .ci/run' </dev/null || rc=$?
-echo "fresh-machine: .ci/run exited $rc after $(( $(date +%s) - start )) s (commit $(git -C "$src" rev-parse --short HEAD))"
+echo "fresh-machine: .ci/run exited $rc after $(( $(date +%s) - start )) s (commit $commit)"
 exit "$rc"
