@@ -193,15 +193,30 @@ pub fn ratio_ci(baseline: &Sample, candidate: &Sample, cfg: &BootstrapConfig) ->
         return None;
     }
     let ratio = candidate.median() / base_median;
+    Some(bootstrap_ratio(ratio, cfg, |rng, bb, cb| {
+        (
+            resampled_median(rng, baseline.sorted(), bb),
+            resampled_median(rng, candidate.sorted(), cb),
+        )
+    }))
+}
+
+/// The percentile bootstrap shared by [`ratio_ci`] and [`ratio_ci_boots`]: resample `i`
+/// draws (baseline median, candidate median) with `draw`, from its own RNG seeded with
+/// `(seed, i)`; the interval is the `confidence` quantile range of candidate / baseline.
+fn bootstrap_ratio<S, F>(ratio: f64, cfg: &BootstrapConfig, draw: F) -> RatioCi
+where
+    S: Default + Send,
+    F: Fn(&mut SmallRng, &mut S, &mut S) -> (f64, f64) + Sync + Send,
+{
     let resamples = cfg.resamples.max(1);
     let mut ratios: Vec<f64> = (0..resamples)
         .into_par_iter()
         .map_init(
-            || (Vec::new(), Vec::new()),
+            || (S::default(), S::default()),
             |(bb, cb), i| {
                 let mut rng = SmallRng::seed_from_u64(mix(cfg.seed, i as u64));
-                let b = resampled_median(&mut rng, baseline.sorted(), bb);
-                let c = resampled_median(&mut rng, candidate.sorted(), cb);
+                let (b, c) = draw(&mut rng, bb, cb);
                 if b > 0.0 {
                     c / b
                 } else {
@@ -212,12 +227,12 @@ pub fn ratio_ci(baseline: &Sample, candidate: &Sample, cfg: &BootstrapConfig) ->
         .collect();
     ratios.sort_unstable_by(f64::total_cmp);
     let tail = (1.0 - cfg.confidence.clamp(0.0, 1.0)) / 2.0;
-    Some(RatioCi {
+    RatioCi {
         ratio,
         low: quantile_sorted(&ratios, tail),
         high: quantile_sorted(&ratios, 1.0 - tail),
         confidence: cfg.confidence,
-    })
+    }
 }
 
 /// Ratio of pooled medians with a two-level (hierarchical) bootstrap interval: each
@@ -241,31 +256,9 @@ pub fn ratio_ci_boots(
         return None;
     }
     let ratio = quantile_sorted(&c.sorted, 0.5) / base_median;
-    let resamples = cfg.resamples.max(1);
-    let mut ratios: Vec<f64> = (0..resamples)
-        .into_par_iter()
-        .map_init(
-            || (Vec::new(), Vec::new()),
-            |(bb, cb), i| {
-                let mut rng = SmallRng::seed_from_u64(mix(cfg.seed, i as u64));
-                let bm = b.resampled_median(&mut rng, bb);
-                let cm = c.resampled_median(&mut rng, cb);
-                if bm > 0.0 {
-                    cm / bm
-                } else {
-                    f64::INFINITY
-                }
-            },
-        )
-        .collect();
-    ratios.sort_unstable_by(f64::total_cmp);
-    let tail = (1.0 - cfg.confidence.clamp(0.0, 1.0)) / 2.0;
-    Some(RatioCi {
-        ratio,
-        low: quantile_sorted(&ratios, tail),
-        high: quantile_sorted(&ratios, 1.0 - tail),
-        confidence: cfg.confidence,
-    })
+    Some(bootstrap_ratio(ratio, cfg, |rng, bb, cb| {
+        (b.resampled_median(rng, bb), c.resampled_median(rng, cb))
+    }))
 }
 
 /// Values of several boots: all of them sorted, and for each boot the positions of its
