@@ -19,6 +19,7 @@
 //! The search itself ([`bisect`]) knows nothing of kernels: it asks a [`Measure`] for
 //! samples of candidate `i`, so its decisions are unit-tested with a mock.
 
+pub mod html;
 pub mod real;
 
 use report::compare::{decide, Direction, Verdict};
@@ -160,6 +161,35 @@ pub enum Outcome {
 pub struct BisectResult {
     pub outcome: Outcome,
     pub steps: Vec<Step>,
+}
+
+/// One candidate as a result names it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The kernel spec a run takes (`debian:<release>`, a generated spec FILE.toml).
+    pub spec: String,
+    /// What a reader calls it: the release, `+ 0003-mm-slow.patch` (the last patch of a
+    /// series prefix), `1a2b3c4d5e6f mm/gup: subject` (a commit).
+    pub label: String,
+}
+
+/// Everything a bisect's result page shows (text and HTML are made from it).
+#[derive(Debug, Clone)]
+pub struct ResultView<'a> {
+    pub metric: &'a str,
+    /// What was bisected: "Debian point releases", "patch series kernels/x.toml",
+    /// "git range v1..v2 in /src/linux".
+    pub what: &'a str,
+    pub candidates: &'a [Candidate],
+    pub result: &'a BisectResult,
+    /// Culprit against the good endpoint: (ratio of medians, CI low, CI high).
+    pub effect: Option<(f64, f64, f64)>,
+    /// Every sample measured per candidate index (speed metrics).
+    pub samples: &'a std::collections::BTreeMap<usize, Vec<f64>>,
+    /// The observed behaviour per candidate index (behaviour metrics).
+    pub behaviour: &'a std::collections::BTreeMap<usize, String>,
+    /// The text result (result.txt), shown in the page too.
+    pub text: &'a str,
 }
 
 /// Bisect candidates `0..n` (0 is known good, n-1 known bad) on one metric.
