@@ -13,7 +13,11 @@
 //!
 //! A patched spec starts from the unpatched build of the same source and config (built first
 //! if missing): its O= directory is copied (timestamps kept) into the patched tree, so make
-//! recompiles only what the patches touch.
+//! recompiles only what the patches touch. An unpatched commit of a git repository starts
+//! the same way from the build of the nearest commit already built with the same config
+//! (see [`super::source::Relative`]), touching the files that differ. When a touched file
+//! is a Kconfig input, the configuration is made again from scratch (base config, fragment,
+//! olddefconfig) so an incremental build's .config is always the one a full build makes.
 //!
 //! Every entry is built in a `.partial-*` directory and renamed into place only when
 //! complete; a failed build leaves only `builds/failed-<key>.log` behind.
@@ -230,12 +234,40 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
     // The unpatched build a patched spec starts from; asked for only after the patches
     // applied, so a patch that does not apply fails before any long build.
     let unpatched = spec.unpatched();
-    let base = || -> Result<Option<Built>> {
-        if spec.patches.is_empty() {
-            Ok(None)
-        } else {
-            build(root, &unpatched, src, progress).map(Some)
+    let base = || -> Result<Option<Base>> {
+        if !spec.patches.is_empty() {
+            let built = build(root, &unpatched, src, progress)?;
+            let mut touch = Vec::new();
+            for p in &spec.patches {
+                touch.extend(patched_paths(&std::fs::read_to_string(p)?));
+            }
+            return Ok(Some(Base {
+                mode: format!("incremental from {}", built.info.key),
+                built,
+                touch,
+            }));
         }
+        // A commit of a repository: the build of the nearest commit built with this config.
+        for rel in &src.relatives {
+            let other = SourceTree {
+                identity: rel.identity.clone(),
+                tree: PathBuf::new(),
+                relatives: Vec::new(),
+            };
+            if let Some(built) = Built::open(&builds.join(self::key(spec, &other, &compiler)?)) {
+                return Ok(Some(Base {
+                    mode: format!(
+                        "incremental from {} ({}, {} changed files)",
+                        built.info.key,
+                        rel.identity,
+                        rel.changed.len()
+                    ),
+                    built,
+                    touch: rel.changed.clone(),
+                }));
+            }
+        }
+        Ok(None)
     };
     let tmp = cache::temp_dir_in(&builds)?;
     let log_path = tmp.path().join("build.log");
@@ -270,6 +302,23 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
     }
 }
 
+/// The build an incremental build starts from, and the files that differ from its tree.
+struct Base {
+    built: Built,
+    touch: Vec<String>,
+    /// How build.json describes the build.
+    mode: String,
+}
+
+/// Does a change to `path` change what the configuration step makes?
+fn is_config_input(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("Kconfig")
+        || path.starts_with("scripts/kconfig/")
+        || path.starts_with("kernel/configs/")
+        || path.starts_with("arch/x86/configs/")
+}
+
 fn rewrite_log_path(e: anyhow::Error, from: &Path, to: &Path) -> anyhow::Error {
     match e.downcast::<BuildError>() {
         Ok(BuildError::MakeFailed {
@@ -295,7 +344,7 @@ fn build_in(
     dir: &Path,
     spec: &Spec,
     src: &SourceTree,
-    base: &dyn Fn() -> Result<Option<Built>>,
+    base: &dyn Fn() -> Result<Option<Base>>,
     key: &str,
     compiler: &str,
     log_path: &Path,
@@ -334,7 +383,7 @@ fn build_in(
     let base = base()?;
     // A base built just now is its own build; this one's time starts after it.
     let base_seconds = match &base {
-        Some(b) if b.fresh => base_start.elapsed().as_secs_f64(),
+        Some(b) if b.built.fresh => base_start.elapsed().as_secs_f64(),
         _ => 0.0,
     };
     let objtree = tree.join("o");
@@ -344,35 +393,43 @@ fn build_in(
         log_path,
         cache_root: root,
     };
+    let configure = |log: &mut File| -> Result<()> {
+        progress(&format!(
+            "configuring ({} + {})",
+            spec.base_config.make_target(),
+            spec.config.display()
+        ));
+        make.run(log, &[spec.base_config.make_target()])?;
+        let out = Command::new(tree.join("scripts/kconfig/merge_config.sh"))
+            .args(["-m", "-O", "o", "o/.config"])
+            .arg(&spec.config)
+            .current_dir(&tree)
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log.try_clone()?))
+            .status()
+            .context("running scripts/kconfig/merge_config.sh")?;
+        if !out.success() {
+            return Err(make.failed("scripts/kconfig/merge_config.sh"));
+        }
+        Ok(())
+    };
     let mode = match &base {
         Some(b) => {
-            progress("copying the unpatched build directory");
-            copy_tree(&b.objtree, &objtree)?;
-            // make decides by timestamps. The patches were applied before the unpatched
-            // build was looked for, and if that build had to be made just now its objects
-            // are *newer* than the patched sources: make would keep the unpatched objects.
-            // So every file a patch touched is made newer than everything copied.
-            touch_patched(&tree, &spec.patches)?;
-            format!("incremental from {}", b.info.key)
+            progress("copying the base build directory");
+            copy_tree(&b.built.objtree, &objtree)?;
+            // make decides by timestamps. The patches were applied (or the tree derived)
+            // before the base build was looked for, and if that build had to be made just
+            // now its objects are *newer* than the changed sources: make would keep the
+            // base's objects. So every changed file is made newer than everything copied.
+            touch_paths(&tree, &b.touch)?;
+            if b.touch.iter().any(|p| is_config_input(p)) {
+                writeln!(log, "# a Kconfig input changed: configuring from scratch")?;
+                configure(&mut log)?;
+            }
+            b.mode.clone()
         }
         None => {
-            progress(&format!(
-                "configuring ({} + {})",
-                spec.base_config.make_target(),
-                spec.config.display()
-            ));
-            make.run(&mut log, &[spec.base_config.make_target()])?;
-            let out = Command::new(tree.join("scripts/kconfig/merge_config.sh"))
-                .args(["-m", "-O", "o", "o/.config"])
-                .arg(&spec.config)
-                .current_dir(&tree)
-                .stdout(Stdio::from(log.try_clone()?))
-                .stderr(Stdio::from(log.try_clone()?))
-                .status()
-                .context("running scripts/kconfig/merge_config.sh")?;
-            if !out.success() {
-                return Err(make.failed("scripts/kconfig/merge_config.sh"));
-            }
+            configure(&mut log)?;
             "full".to_string()
         }
     };
@@ -597,20 +654,28 @@ fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Set the modification time of every file the patches touch to now.
-fn touch_patched(tree: &Path, patches: &[PathBuf]) -> Result<()> {
+/// Set the modification time of every file of `paths` that exists in `tree` to now. A file
+/// still hard-linked to a cached tree gets its own copy first: cached trees never change,
+/// not even their timestamps.
+fn touch_paths(tree: &Path, paths: &[String]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let now = std::time::SystemTime::now();
-    for p in patches {
-        let text = std::fs::read_to_string(p)?;
-        for rel in patched_paths(&text) {
-            let f = tree.join(&rel);
-            if f.is_file() {
-                File::options()
-                    .write(true)
-                    .open(&f)
-                    .and_then(|h| h.set_modified(now))
-                    .with_context(|| format!("touching {}", f.display()))?;
+    for rel in paths {
+        let f = tree.join(rel);
+        let Ok(m) = f.symlink_metadata() else {
+            continue;
+        };
+        if m.is_file() {
+            if m.nlink() > 1 {
+                let tmp = f.with_extension("pinbench-unlink");
+                std::fs::copy(&f, &tmp)?;
+                std::fs::rename(&tmp, &f)?;
             }
+            File::options()
+                .write(true)
+                .open(&f)
+                .and_then(|h| h.set_modified(now))
+                .with_context(|| format!("touching {}", f.display()))?;
         }
     }
     Ok(())
@@ -814,6 +879,7 @@ mod tests {
         let src = SourceTree {
             identity: "debian:linux-source-6.12=1".into(),
             tree: d.path().into(),
+            relatives: Vec::new(),
         };
         let k = |s: &Spec, src: &SourceTree, cc: &str| key(s, src, cc).unwrap();
         let base = k(&spec, &src, "gcc 12");
