@@ -127,12 +127,26 @@ pub struct BisectArgs {
     /// Metric (cell) id, as `pinbench compare` lists it, e.g. pin-latency/anon-rw/read/pin-fast/512p/ns_per_page.
     #[arg(long)]
     pub metric: String,
-    /// The good (older) kernel: debian:<release>.
-    #[arg(long, value_name = "SPEC")]
-    pub good: String,
-    /// The bad (newer) kernel: debian:<release> of the same line.
-    #[arg(long, value_name = "SPEC")]
-    pub bad: String,
+    /// The good (older) end: debian:<release>, or with --git a revision (tag, branch, commit).
+    #[arg(long, value_name = "SPEC|REV", required_unless_present = "series")]
+    pub good: Option<String>,
+    /// The bad (newer) end: debian:<release> of the same line, or with --git a revision.
+    #[arg(long, value_name = "SPEC|REV", required_unless_present = "series")]
+    pub bad: Option<String>,
+    /// Bisect the patch series of a kernel spec (NAME or FILE.toml): candidates are its first 0, 1, .., n patches; good is none, bad all.
+    #[arg(long, value_name = "SPEC", conflicts_with_all = ["good", "bad", "git"])]
+    pub series: Option<String>,
+    /// Bisect the commits from --good to --bad of the git repository DIR (first-parent history), each built with --spec's config.
+    #[arg(long, value_name = "DIR")]
+    pub git: Option<PathBuf>,
+    /// With --git: the kernel spec (NAME or FILE.toml) whose config fragment, base_config and cmdline every commit is built with.
+    #[arg(
+        long,
+        value_name = "SPEC",
+        default_value = "baseline-6.12",
+        requires = "git"
+    )]
+    pub spec: String,
     /// Bisect directory (log, runs, result); an existing one resumes [default: a new one under the results store].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,

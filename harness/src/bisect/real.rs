@@ -2,13 +2,23 @@
 //! of only the metric's workload (narrowed to its cell for `pin-latency`) into the bisect
 //! directory, then reading that cell back.
 //!
-//! The bisect directory is the log: `candidates.json` (the ordered specs), one run
+//! Three kinds of candidate lists:
+//! - Debian point releases of one line, `debian:<release>` ([`debian_candidates`]);
+//! - the prefixes of a spec's patch series: 0 patches (good) to all of them (bad), each a
+//!   spec file written to `<dir>/specs/` ([`series_candidates`]); each prefix is built
+//!   incrementally from the unpatched build;
+//! - the first-parent commits of a git range, good first, each a spec file with a `git`
+//!   source at that commit and another spec's config ([`git_candidates`]); each commit's
+//!   tree and build start from the nearest commit already built.
+//!
+//! The bisect directory is the log: `candidates.json` (the ordered candidates), one run
 //! directory per measurement (`c<index>-m<attempt>`), `log.jsonl` (a line per step, written
 //! as it happens) and `result.json` / `result.txt` at the end. Running the same bisect again
 //! with the same directory reuses every finished measurement, so an interrupted bisect
 //! resumes where it stopped (the decisions are deterministic: seeded bootstraps).
 
-use super::{Broken, Measure, Observation};
+use super::{Broken, Candidate, Measure, Observation};
+use crate::kernel::spec::{Source, Spec};
 use crate::nightly::remeasure_args;
 use crate::run::{run, RunOptions};
 use crate::ui::Ui;
@@ -16,7 +26,7 @@ use crate::vm::accel::AccelChoice;
 use crate::vm::qemu::Clock;
 use anyhow::{bail, Context, Result};
 use report::compare::{load_spec, CellData};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -55,6 +65,187 @@ pub fn debian_candidates(good: &str, bad: &str, available: &[String]) -> Result<
     Ok(v.into_iter().map(|r| format!("debian:{r}")).collect())
 }
 
+/// Write `spec` to `<dir>/specs/<name>.toml` and give its path as a `--kernel` argument. A
+/// file already there must say the same (a resumed bisect regenerates identical files).
+fn write_spec(dir: &Path, spec: &Spec) -> Result<String> {
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs).with_context(|| format!("creating {}", specs.display()))?;
+    let path = specs.join(format!("{}.toml", spec.name));
+    let text = spec.to_toml();
+    match std::fs::read_to_string(&path) {
+        Ok(have) if have == text => {}
+        Ok(_) => bail!(
+            "{} holds another bisect ({} differs); use a new --dir",
+            dir.display(),
+            path.display()
+        ),
+        Err(_) => results::store::write_atomic(&path, text.as_bytes())?,
+    }
+    Ok(path.display().to_string())
+}
+
+/// Pin a Debian source to the version apt offers now, so every candidate (and a resumed
+/// bisect) builds the same source.
+fn pinned(spec: &Spec) -> Result<Spec> {
+    let mut s = spec.clone();
+    if let Source::Debian {
+        package,
+        version: None,
+    } = &spec.source
+    {
+        s.source = Source::Debian {
+            package: package.clone(),
+            version: Some(crate::kernel::source::candidate_version(package)?),
+        };
+    }
+    Ok(s)
+}
+
+/// The prefixes of `spec`'s patch series, from none (the good end) to all (the bad end),
+/// as spec files in `<dir>/specs/`.
+pub fn series_candidates(spec: &Spec, dir: &Path) -> Result<Vec<Candidate>> {
+    if spec.patches.is_empty() {
+        bail!(
+            "kernel spec {} has no patches: a patch-series bisect needs `patches = [...]` in the spec",
+            spec.path.display()
+        );
+    }
+    let base = pinned(spec)?;
+    (0..=spec.patches.len())
+        .map(|i| {
+            let s = Spec {
+                name: format!("{}-p{i}", spec.name),
+                description: Some(format!(
+                    "bisect candidate: {} with the first {i} of its {} patches",
+                    spec.name,
+                    spec.patches.len()
+                )),
+                patches: spec.patches[..i].to_vec(),
+                ..base.clone()
+            };
+            let label = match i {
+                0 => format!("{} (no patches)", spec.name),
+                _ => format!(
+                    "+ {}",
+                    spec.patches[i - 1]
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                ),
+            };
+            Ok(Candidate {
+                spec: write_spec(dir, &s)?,
+                label,
+            })
+        })
+        .collect()
+}
+
+fn git_in(repo: &Path, args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!(
+            "`git {}` in {}: {}",
+            args.join(" "),
+            repo.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The commits from `good` to `bad` in the repository at `repo` (first-parent history, a
+/// merge is one step), good first, each a spec file (a `git` source at that commit, with
+/// `config`'s config fragment, base config and command line) in `<dir>/specs/`.
+pub fn git_candidates(
+    repo: &Path,
+    good: &str,
+    bad: &str,
+    config: &Spec,
+    dir: &Path,
+) -> Result<Vec<Candidate>> {
+    let repo = repo
+        .canonicalize()
+        .with_context(|| format!("--git {}: no such directory", repo.display()))?;
+    git_in(&repo, &["rev-parse", "--git-dir"]).with_context(|| {
+        format!(
+            "--git {} is not a git repository (give the top of a kernel checkout)",
+            repo.display()
+        )
+    })?;
+    if !config.patches.is_empty() {
+        bail!(
+            "--spec {} has patches; a git-range bisect builds each commit as it is and takes only the spec's config, base_config and cmdline: use a spec without patches",
+            config.path.display()
+        );
+    }
+    let commit = |rev: &str, what: &str| {
+        git_in(
+            &repo,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ],
+        )
+        .ok()
+        .filter(|c| !c.is_empty())
+        .with_context(|| format!("--{what} {rev}: no such commit in {}", repo.display()))
+    };
+    let (g, b) = (commit(good, "good")?, commit(bad, "bad")?);
+    if g == b {
+        bail!("--good and --bad are the same commit {g}");
+    }
+    if git_in(&repo, &["merge-base", "--is-ancestor", &g, &b]).is_err() {
+        bail!("--good {good} is not an ancestor of --bad {bad}: give the older commit as --good");
+    }
+    let list = git_in(
+        &repo,
+        &[
+            "log",
+            "--reverse",
+            "--first-parent",
+            "--ancestry-path",
+            "--format=%H %s",
+            &format!("{g}..{b}"),
+        ],
+    )?;
+    let subject = git_in(&repo, &["log", "-1", "--format=%H %s", &g])?;
+    let mut v = Vec::new();
+    let mut last = String::new();
+    for line in std::iter::once(subject.as_str()).chain(list.lines()) {
+        let (c, subj) = line.split_once(' ').unwrap_or((line, ""));
+        last = c.to_string();
+        let s = Spec {
+            name: format!("git-{}", &c[..12]),
+            description: Some(format!(
+                "bisect candidate: commit {c} of {}",
+                repo.display()
+            )),
+            source: Source::Git {
+                url: repo.display().to_string(),
+                rev: c.to_string(),
+            },
+            patches: Vec::new(),
+            ..config.clone()
+        };
+        v.push(Candidate {
+            spec: write_spec(dir, &s)?,
+            label: format!("{} {subj}", &c[..12]),
+        });
+    }
+    if last != b {
+        bail!("--bad {bad} is not on the first-parent history from --good {good}; bisect a range along one branch");
+    }
+    Ok(v)
+}
+
 /// How a bisect measures.
 #[derive(Debug, Clone)]
 pub struct RealOptions {
@@ -67,24 +258,32 @@ pub struct RealOptions {
 
 /// Measures candidates by running them.
 pub struct RealMeasure<'a> {
-    pub specs: Vec<String>,
+    pub candidates: Vec<Candidate>,
     pub opts: RealOptions,
     pub ui: &'a Ui,
     pub cancel: &'a AtomicBool,
     attempts: HashMap<usize, u32>,
-    /// Every sample measured per candidate (for the effect size).
-    pub samples: HashMap<usize, Vec<f64>>,
+    /// Every sample measured per candidate (for the effect size and the figure).
+    pub samples: BTreeMap<usize, Vec<f64>>,
+    /// The behaviour last observed per candidate (behaviour metrics).
+    pub behaviour: BTreeMap<usize, String>,
 }
 
 impl<'a> RealMeasure<'a> {
-    pub fn new(specs: Vec<String>, opts: RealOptions, ui: &'a Ui, cancel: &'a AtomicBool) -> Self {
+    pub fn new(
+        candidates: Vec<Candidate>,
+        opts: RealOptions,
+        ui: &'a Ui,
+        cancel: &'a AtomicBool,
+    ) -> Self {
         RealMeasure {
-            specs,
+            candidates,
             opts,
             ui,
             cancel,
             attempts: HashMap::new(),
-            samples: HashMap::new(),
+            samples: BTreeMap::new(),
+            behaviour: BTreeMap::new(),
         }
     }
 }
@@ -165,19 +364,24 @@ impl Measure for RealMeasure<'_> {
         *a += 1;
         let dir = self.opts.dir.join(format!("c{i}-m{a}"));
         let r = measure_spec(
-            &self.specs[i],
+            &self.candidates[i].spec,
             &dir,
             repeats,
             &self.opts,
             self.ui,
             self.cancel,
         );
-        if let Ok(Observation::Samples(v)) = &r {
-            self.samples.entry(i).or_default().extend(v);
+        match &r {
+            Ok(Observation::Samples(v)) => self.samples.entry(i).or_default().extend(v),
+            Ok(Observation::Behaviour(b)) => {
+                self.behaviour.insert(i, b.clone());
+            }
+            Err(_) => {}
         }
         let line = serde_json::json!({
             "candidate": i,
-            "spec": self.specs[i],
+            "spec": self.candidates[i].spec,
+            "label": self.candidates[i].label,
             "attempt": *a,
             "repeats": repeats,
             "run": dir.file_name().map(|n| n.to_string_lossy().into_owned()),

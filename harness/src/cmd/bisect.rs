@@ -1,9 +1,13 @@
-//! `pinbench bisect` (exit 0 culprit found, 1 no single culprit: no difference, inconclusive
-//! or hidden by broken candidates, 3 an endpoint could not be measured) and `pinbench check`
-//! (for `git bisect run`: 0 good, 1 bad, 125 skip).
+//! `pinbench bisect` over Debian point releases, a spec's patch series (`--series`) or a git
+//! range (`--git`) (exit 0 culprit found, 1 no single culprit: no difference, inconclusive
+//! or hidden by broken candidates, 2 bad arguments, 3 an endpoint could not be measured),
+//! writing result.txt, result.json and result.html; and `pinbench check` (for
+//! `git bisect run`: 0 good, 1 bad, 125 skip).
 
-use crate::bisect::real::{debian_candidates, measure_spec, RealMeasure, RealOptions};
-use crate::bisect::{bisect, differs, BisectResult, Observation, Options, Outcome};
+use crate::bisect::real::{
+    debian_candidates, git_candidates, measure_spec, series_candidates, RealMeasure, RealOptions,
+};
+use crate::bisect::{bisect, differs, Candidate, Observation, Options, Outcome, ResultView};
 use crate::cli::{BisectArgs, CheckArgs};
 use crate::{exit, UsageError};
 use anyhow::Context;
@@ -16,42 +20,53 @@ fn band(pct: Option<f64>, clock: crate::vm::qemu::Clock) -> f64 {
 }
 
 /// The text of a result.
-pub fn render(
-    metric: &str,
-    specs: &[String],
-    r: &BisectResult,
-    effect: Option<(f64, f64, f64)>,
-) -> String {
+pub fn render(v: &ResultView) -> String {
+    let c = v.candidates;
+    let (first, last) = (&c[0], &c[c.len() - 1]);
     let mut s = format!(
-        "pinbench bisect {metric}\n{} candidates: good {} .. bad {}\n\nsteps:\n",
-        specs.len(),
-        specs[0],
-        specs[specs.len() - 1]
+        "pinbench bisect {}\n{}: {} candidates, good {} .. bad {}\n\nsteps:\n",
+        v.metric,
+        v.what,
+        c.len(),
+        first.label,
+        last.label
     );
-    for (n, st) in r.steps.iter().enumerate() {
+    let width = c
+        .iter()
+        .map(|x| x.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    for (n, st) in v.result.steps.iter().enumerate() {
         let what = match (&st.broken, st.class) {
             (Some(b), _) => format!("broken: {b}"),
-            (None, Some(c)) => format!("{c:?}").to_lowercase(),
-            (None, None) if st.candidate == 0 || st.candidate == specs.len() - 1 => {
-                "endpoint".into()
-            }
+            (None, Some(cl)) => format!("{cl:?}").to_lowercase(),
+            (None, None) if st.candidate == 0 || st.candidate == c.len() - 1 => "endpoint".into(),
             (None, None) => "measured".into(),
         };
         s.push_str(&format!(
-            "  {:>3}. {:<36} {:>2} boot(s)  {what}\n",
+            "  {:>3}. {:<width$} {:>2} boot(s)  {what}\n",
             n + 1,
-            specs[st.candidate],
+            c[st.candidate].label,
             st.repeats
         ));
     }
     s.push('\n');
-    match &r.outcome {
+    let name = |i: usize| -> String {
+        if c[i].spec == c[i].label {
+            c[i].label.clone()
+        } else {
+            format!("{}  ({})", c[i].label, c[i].spec)
+        }
+    };
+    match &v.result.outcome {
         Outcome::Found { last_good, culprit } => {
             s.push_str(&format!(
                 "first bad: {}\nlast good: {}\n",
-                specs[*culprit], specs[*last_good]
+                name(*culprit),
+                name(*last_good)
             ));
-            if let Some((ratio, lo, hi)) = effect {
+            if let Some((ratio, lo, hi)) = v.effect {
                 s.push_str(&format!(
                     "effect: median x{ratio:.4} ({:+.2}%), 95% CI [{lo:.4}, {hi:.4}] (culprit vs good endpoint)\n",
                     (ratio - 1.0) * 100.0
@@ -60,37 +75,99 @@ pub fn render(
         }
         Outcome::BrokenRange { last_good, first_bad, broken } => s.push_str(&format!(
             "no single culprit: the change is after {} and at or before {}, but {} could not be measured (broken), so any of them may be the culprit\n",
-            specs[*last_good],
-            specs[*first_bad],
-            broken.iter().map(|b| specs[*b].as_str()).collect::<Vec<_>>().join(", ")
+            c[*last_good].label,
+            c[*first_bad].label,
+            broken.iter().map(|b| c[*b].label.as_str()).collect::<Vec<_>>().join(", ")
         )),
         Outcome::Inconclusive { last_good, first_bad, why, .. } => s.push_str(&format!(
             "inconclusive: {why}; the change is after {} and at or before {} (re-run with more --max-repeat, or --clock icount)\n",
-            specs[*last_good], specs[*first_bad]
+            c[*last_good].label, c[*first_bad].label
         )),
         Outcome::NoDifference { why } => s.push_str(&format!("nothing to bisect: {why}\n")),
-        Outcome::EndpointBroken { endpoint, why } => {
-            s.push_str(&format!("endpoint {} could not be measured: {why}\n", specs[*endpoint]))
-        }
+        Outcome::EndpointBroken { endpoint, why } => s.push_str(&format!(
+            "endpoint {} could not be measured: {why}\n",
+            c[*endpoint].label
+        )),
     }
     s
 }
 
-pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
+/// The candidates the arguments name, and what they are.
+fn candidates(a: &BisectArgs, dir: &std::path::Path) -> anyhow::Result<(String, Vec<Candidate>)> {
+    let usage = |e: anyhow::Error| -> anyhow::Error { UsageError(format!("{e:#}")).into() };
+    let load = |name: &str| -> anyhow::Result<crate::kernel::spec::Spec> {
+        match crate::kernel::KernelSpec::parse(name).map_err(anyhow::Error::from)? {
+            crate::kernel::KernelSpec::Named(n) => {
+                Ok(crate::kernel::spec::load_named(&n, &crate::kernel::spec::specs_dir())?)
+            }
+            crate::kernel::KernelSpec::File(p) => Ok(crate::kernel::spec::load(&p)?),
+            _ => anyhow::bail!(
+                "`{name}` is not a kernel spec file: give a spec NAME from kernels/ or a FILE.toml (docs/kernels.md)"
+            ),
+        }
+    };
+    if let Some(series) = &a.series {
+        let spec = load(series).map_err(usage)?;
+        let c = series_candidates(&spec, dir).map_err(usage)?;
+        return Ok((format!("patch series of {}", spec.path.display()), c));
+    }
+    let (good, bad) = (
+        a.good.as_deref().unwrap_or_default(),
+        a.bad.as_deref().unwrap_or_default(),
+    );
+    if let Some(repo) = &a.git {
+        let spec = load(&a.spec).map_err(usage)?;
+        let c = git_candidates(repo, good, bad, &spec, dir).map_err(usage)?;
+        return Ok((
+            format!(
+                "git range {good}..{bad} of {} (config of {})",
+                repo.display(),
+                spec.name
+            ),
+            c,
+        ));
+    }
     let available = crate::kernel::debian::available_releases()?;
-    let specs =
-        debian_candidates(&a.good, &a.bad, &available).map_err(|e| UsageError(e.to_string()))?;
+    let specs = debian_candidates(good, bad, &available).map_err(usage)?;
+    Ok((
+        "Debian point releases".to_string(),
+        specs
+            .into_iter()
+            .map(|s| Candidate {
+                label: s.clone(),
+                spec: s,
+            })
+            .collect(),
+    ))
+}
+
+pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
     let dir = a.dir.clone().unwrap_or_else(|| {
         crate::run::results_store().join(format!(
             "bisect-{}",
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         ))
     });
+    let existed = dir.exists();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the bisect directory {}", dir.display()))?;
+    let (what, cands) = match candidates(&a, &dir) {
+        Ok(x) => x,
+        Err(e) => {
+            if !existed {
+                // Nothing was bisected: leave no empty directory behind.
+                let _ = std::fs::remove_dir(dir.join("specs"));
+                let _ = std::fs::remove_dir(&dir);
+            }
+            return Err(e);
+        }
+    };
+    if cands.len() < 2 {
+        return Err(UsageError("a bisect needs at least a good and a bad candidate".into()).into());
+    }
     // The candidate list is part of the log; a resumed bisect must bisect the same list.
     let cand_path = dir.join("candidates.json");
-    let want = serde_json::json!({ "metric": a.metric, "candidates": specs });
+    let want = serde_json::json!({ "metric": a.metric, "what": what, "candidates": cands });
     match std::fs::read(&cand_path) {
         Ok(b) => {
             let have: serde_json::Value = serde_json::from_slice(&b).unwrap_or_default();
@@ -114,7 +191,7 @@ pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
         ..Options::default()
     };
     let mut m = RealMeasure::new(
-        specs.clone(),
+        cands.clone(),
         RealOptions {
             metric: a.metric.clone(),
             clock: a.clock,
@@ -125,7 +202,7 @@ pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
         &ui,
         &cancel,
     );
-    let r = bisect(specs.len(), &mut m, &opts);
+    let r = bisect(cands.len(), &mut m, &opts);
     ui.finish();
     let effect = match &r.outcome {
         Outcome::Found { culprit, .. } => match (m.samples.get(&0), m.samples.get(culprit)) {
@@ -138,18 +215,38 @@ pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
         },
         _ => None,
     };
-    let text = render(&a.metric, &specs, &r, effect);
+    let mut view = ResultView {
+        metric: &a.metric,
+        what: &what,
+        candidates: &cands,
+        result: &r,
+        effect,
+        samples: &m.samples,
+        behaviour: &m.behaviour,
+        text: "",
+    };
+    let text = render(&view);
+    view.text = &text;
+    let culprit = match &r.outcome {
+        Outcome::Found { culprit, .. } => Some(&cands[*culprit]),
+        _ => None,
+    };
     results::store::write_json_atomic(
         &dir.join("result.json"),
         &serde_json::json!({
-            "metric": a.metric, "candidates": specs, "result": r,
+            "metric": a.metric, "what": what, "candidates": cands, "result": r,
+            "culprit": culprit,
             "effect": effect.map(|(ratio, low, high)| serde_json::json!({"ratio": ratio, "ci_low": low, "ci_high": high})),
         }),
     )?;
     results::store::write_atomic(&dir.join("result.txt"), text.as_bytes())?;
+    results::store::write_atomic(
+        &dir.join("result.html"),
+        crate::bisect::html::render(&view).as_bytes(),
+    )?;
     print!("{text}");
     println!(
-        "bisect directory: {} (log.jsonl, result.txt, result.json)",
+        "bisect directory: {} (log.jsonl, result.txt, result.json, result.html)",
         dir.display()
     );
     Ok(match r.outcome {

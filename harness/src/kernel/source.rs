@@ -368,10 +368,14 @@ type Change = (char, String);
 /// `git diff --name-status --no-renames` between two commits, parsed.
 fn diff(mirror: &Path, from: &str, to: &str) -> Result<Vec<Change>> {
     let out = run(
-        Command::new("git")
-            .arg("--git-dir")
-            .arg(mirror)
-            .args(["diff", "--name-status", "--no-renames", "-z", from, to]),
+        Command::new("git").arg("--git-dir").arg(mirror).args([
+            "diff",
+            "--name-status",
+            "--no-renames",
+            "-z",
+            from,
+            to,
+        ]),
         &format!("`git diff {from} {to}`"),
     )?;
     parse_name_status(&out.stdout)
@@ -409,7 +413,7 @@ fn relatives(gitdir: &Path, mirror: &Path, commit: &str) -> Vec<(String, Vec<Cha
                 .collect()
         })
         .unwrap_or_default();
-    trees.sort_by(|a, b| b.0.cmp(&a.0));
+    trees.sort_by_key(|t| std::cmp::Reverse(t.0));
     let in_mirror = |c: &str| {
         Command::new("git")
             .arg("--git-dir")
@@ -651,7 +655,13 @@ mod tests {
         assert_eq!(t2.relatives[0].identity, format!("git:{c1}"));
         assert_eq!(
             changed,
-            ["mm/gup.c", "mm/new/file.c", "mm/old.c", "odd [name]*.c", "scripts/run.sh"]
+            [
+                "mm/gup.c",
+                "mm/new/file.c",
+                "mm/old.c",
+                "odd [name]*.c",
+                "scripts/run.sh"
+            ]
         );
         // The derived tree equals a full export of the commit...
         let full = tempfile::tempdir().unwrap();
@@ -662,7 +672,10 @@ mod tests {
             .unwrap();
         extract(&mirror, &c2, &[], full.path()).unwrap();
         assert_eq!(listing(&t2.tree), listing(full.path()));
-        assert_eq!(std::fs::read_to_string(t2.tree.join("mm/gup.c")).unwrap(), "two\n");
+        assert_eq!(
+            std::fs::read_to_string(t2.tree.join("mm/gup.c")).unwrap(),
+            "two\n"
+        );
         assert!(!t2.tree.join("mm/old.c").exists());
         // ...and the tree it was derived from is untouched (no shared inode was written).
         assert_eq!(listing(&t1.tree), before);

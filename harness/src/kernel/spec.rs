@@ -124,6 +124,49 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The spec as a file: every path absolute, so it loads from any directory. A bisect
+    /// writes its candidates this way (`<bisect dir>/specs/*.toml`).
+    pub fn to_toml(&self) -> String {
+        let mut t = toml::Table::new();
+        let mut put = |k: &str, v: toml::Value| {
+            t.insert(k.to_string(), v);
+        };
+        put("name", self.name.clone().into());
+        if let Some(d) = &self.description {
+            put("description", d.clone().into());
+        }
+        put("config", self.config.display().to_string().into());
+        put("base_config", self.base_config.make_target().into());
+        put(
+            "patches",
+            toml::Value::Array(
+                self.patches
+                    .iter()
+                    .map(|p| p.display().to_string().into())
+                    .collect(),
+            ),
+        );
+        put("cmdline", self.cmdline.clone().into());
+        let mut src = toml::Table::new();
+        match &self.source {
+            Source::Debian { package, version } => {
+                src.insert("debian".into(), package.clone().into());
+                if let Some(v) = version {
+                    src.insert("version".into(), v.clone().into());
+                }
+            }
+            Source::Local(p) => {
+                src.insert("local".into(), p.display().to_string().into());
+            }
+            Source::Git { url, rev } => {
+                src.insert("git".into(), url.clone().into());
+                src.insert("rev".into(), rev.clone().into());
+            }
+        }
+        t.insert("source".into(), toml::Value::Table(src));
+        toml::to_string(&t).expect("a TOML table serialises")
+    }
+
     /// The same kernel without its patches: the build a patched variant starts from.
     pub fn unpatched(&self) -> Spec {
         Spec {
@@ -365,6 +408,37 @@ version = "6.12.117-1~deb12u1"
         assert_eq!(s.base_config, BaseConfig::Tinyconfig);
         assert_eq!(s.cmdline, "foo=1");
         assert!(s.unpatched().patches.is_empty());
+    }
+
+    #[test]
+    fn a_spec_written_out_loads_back_the_same_from_anywhere() {
+        let d = dir_with(&["configs/p.config", "patches/0001 a.patch"]);
+        let s = parse(
+            "name = \"k\"\ndescription = \"say \\\"hi\\\"\"\nconfig = \"configs/p.config\"\nbase_config = \"defconfig\"\npatches = [\"patches/0001 a.patch\"]\ncmdline = \"a=1\"\n[source]\ngit = \"/src/linux\"\nrev = \"v6.12\"\n",
+            &d.path().join("k.toml"),
+        )
+        .unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let p = elsewhere.path().join("k.toml");
+        std::fs::write(&p, s.to_toml()).unwrap();
+        let back = load(&p).unwrap();
+        assert_eq!(back.name, s.name);
+        assert_eq!(back.description.as_deref(), Some("say \"hi\""));
+        assert_eq!(back.source, s.source);
+        assert_eq!(back.patches, s.patches);
+        assert_eq!(back.config, s.config);
+        assert_eq!(back.base_config, BaseConfig::Defconfig);
+        assert_eq!(back.cmdline, "a=1");
+        let deb = Spec {
+            source: Source::Debian {
+                package: "linux-source-6.12".into(),
+                version: Some("6.12.117-1~deb12u1".into()),
+            },
+            patches: vec![],
+            ..s
+        };
+        std::fs::write(&p, deb.to_toml()).unwrap();
+        assert_eq!(load(&p).unwrap().source, deb.source);
     }
 
     #[test]
