@@ -394,13 +394,18 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
     meta.lock().unwrap().accel = accel.as_str().into();
     save()?;
 
-    // VMs: every (kernel, boot), `jobs` at a time.
-    let tasks: Vec<(usize, u32)> = prepared
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.is_some())
-        .flat_map(|(i, _)| (1..=opts.repeat.max(1)).map(move |b| (i, b)))
-        .collect();
+    // VMs: every (kernel, boot), `jobs` at a time, interleaved: boot 1 of every kernel,
+    // then boot 2 of every kernel, ... so host drift over the run (other work on the
+    // machine coming and going) falls on every kernel alike instead of on the difference.
+    let tasks = interleaved(
+        &prepared
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_some())
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>(),
+        opts.repeat,
+    );
     let timeout = Duration::from_secs(opts.timeout_s.unwrap_or_else(|| {
         // Guest budget plus boot; TCG guests run slower than the guest clock suggests.
         let slow = match opts.clock {
@@ -535,6 +540,13 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
     Ok(RunSummary { dir, meta })
 }
 
+/// The (kernel, boot) order of a run's VMs: boot-major (A1 B1 A2 B2 ...).
+fn interleaved(kernels: &[usize], repeat: u32) -> Vec<(usize, u32)> {
+    (1..=repeat.max(1))
+        .flat_map(|b| kernels.iter().map(move |&k| (k, b)))
+        .collect()
+}
+
 /// How one boot went, from the VM's end and the workloads' reports.
 fn boot_status(o: &runner::VmOutcome, console: &Path) -> KernelStatus {
     match &o.exit {
@@ -600,6 +612,15 @@ fn aggregate(boots: &[BootRun], expected: u32) -> KernelStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boots_of_the_kernels_are_interleaved() {
+        assert_eq!(
+            interleaved(&[0, 2], 3),
+            [(0, 1), (2, 1), (0, 2), (2, 2), (0, 3), (2, 3)]
+        );
+        assert_eq!(interleaved(&[1], 0), [(1, 1)]);
+    }
 
     #[test]
     fn slugs_are_path_safe() {
