@@ -454,6 +454,34 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_that_cannot_be_told_apart_get_more_boots_then_stop() {
+        // A 3% step under 40% noise: with the repeat cap of 4 boots the endpoints stay
+        // neither clearly different nor clearly the same.
+        let mut m = Mock::new(5, 0.03, 0.40);
+        let o = Options {
+            max_repeats: 4,
+            ..Options::default()
+        };
+        let r = bisect(10, &mut m, &o);
+        match &r.outcome {
+            Outcome::NoDifference { why } => {
+                assert!(
+                    why.contains("could not be told apart with 4 boots"),
+                    "{why}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let reps: Vec<u32> = r.steps.iter().map(|s| s.repeats).collect();
+        assert_eq!(
+            reps,
+            [2, 2, 4, 4],
+            "the endpoints were measured again with more boots"
+        );
+        assert!(r.steps.iter().all(|s| s.candidate == 0 || s.candidate == 9));
+    }
+
+    #[test]
     fn broken_candidates_are_skipped_and_never_silently_blamed() {
         // The culprit's neighbour is broken: the bisect goes around it.
         let mut m = Mock::new(6, 0.10, 0.01);

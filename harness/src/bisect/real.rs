@@ -407,6 +407,131 @@ impl Measure for RealMeasure<'_> {
 mod tests {
     use super::*;
 
+    fn spec_in(dir: &Path, patches: &[&str], source: &str) -> Spec {
+        std::fs::write(dir.join("f.config"), "CONFIG_SWAP=y\n").unwrap();
+        for p in patches {
+            std::fs::write(dir.join(p), "--- a/mm/gup.c\n+++ b/mm/gup.c\n").unwrap();
+        }
+        let list: Vec<String> = patches.iter().map(|p| format!("{p:?}")).collect();
+        let text = format!(
+            "name = \"s\"\nconfig = \"f.config\"\ncmdline = \"x=1\"\npatches = [{}]\n{source}",
+            list.join(", ")
+        );
+        crate::kernel::spec::parse(&text, &dir.join("s.toml")).unwrap()
+    }
+
+    #[test]
+    fn series_candidates_are_the_prefixes_as_loadable_specs() {
+        let d = tempfile::tempdir().unwrap();
+        let s = spec_in(
+            d.path(),
+            &["0001-a.patch", "0002-b.patch"],
+            "[source]\ndebian = \"linux-source-6.12\"\nversion = \"6.12.117-1~deb12u1\"\n",
+        );
+        let out = d.path().join("bisect");
+        let c = series_candidates(&s, &out).unwrap();
+        let labels: Vec<&str> = c.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["s (no patches)", "+ 0001-a.patch", "+ 0002-b.patch"]
+        );
+        for (i, cand) in c.iter().enumerate() {
+            let back = crate::kernel::spec::load(Path::new(&cand.spec)).unwrap();
+            assert_eq!(back.patches, s.patches[..i].to_vec());
+            assert_eq!(
+                (back.config.clone(), back.cmdline.as_str()),
+                (s.config.clone(), "x=1")
+            );
+            assert_eq!(back.source, s.source);
+        }
+        // Generating again (a resumed bisect) is the same; a different series is refused.
+        assert_eq!(series_candidates(&s, &out).unwrap(), c);
+        let other = Spec {
+            cmdline: "x=2".into(),
+            ..s.clone()
+        };
+        let e = series_candidates(&other, &out).unwrap_err().to_string();
+        assert!(e.contains("holds another bisect"), "{e}");
+        let none = Spec {
+            patches: vec![],
+            ..s
+        };
+        assert!(series_candidates(&none, &d.path().join("n"))
+            .unwrap_err()
+            .to_string()
+            .contains("has no patches"));
+    }
+
+    #[test]
+    fn git_candidates_follow_the_first_parent_history() {
+        let repo = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let o = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .current_dir(repo.path())
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{args:?}: {o:?}");
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        };
+        git(&["init", "-q", "-b", "main"]);
+        let commit = |f: &str, msg: &str| {
+            std::fs::write(repo.path().join(f), msg).unwrap();
+            git(&["add", f]);
+            git(&["commit", "-q", "-m", msg]);
+            git(&["rev-parse", "HEAD"])
+        };
+        let a = commit("a", "first");
+        let b = commit("b", "second");
+        git(&["checkout", "-q", "-b", "side"]);
+        commit("s", "on a side branch");
+        git(&["checkout", "-q", "main"]);
+        commit("c", "third");
+        git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+        let head = git(&["rev-parse", "HEAD"]);
+        let d = tempfile::tempdir().unwrap();
+        let s = spec_in(
+            d.path(),
+            &[],
+            "[source]\ndebian = \"linux-source-6.12\"\nversion = \"1\"\n",
+        );
+        let out = d.path().join("bisect");
+        let c = git_candidates(repo.path(), &a, "main", &s, &out).unwrap();
+        let labels: Vec<String> = c.iter().map(|c| c.label[13..].to_string()).collect();
+        // The side branch's commit is not a step: its merge is.
+        assert_eq!(labels, ["first", "second", "third", "merge side"]);
+        assert!(c[1].label.starts_with(&b[..12]));
+        let last = crate::kernel::spec::load(Path::new(&c[3].spec)).unwrap();
+        assert_eq!(
+            last.source,
+            Source::Git {
+                url: repo.path().canonicalize().unwrap().display().to_string(),
+                rev: head
+            }
+        );
+        assert!(last.patches.is_empty());
+        assert_eq!(last.cmdline, "x=1");
+        let err = |good: &str, bad: &str, s: &Spec| {
+            git_candidates(repo.path(), good, bad, s, &d.path().join("x"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("main", &a, &s).contains("not an ancestor"));
+        assert!(err(&a, &a, &s).contains("same commit"));
+        assert!(err("nope", "main", &s).contains("--good nope: no such commit"));
+        let patched = spec_in(
+            d.path(),
+            &["0001-a.patch"],
+            "[source]\ndebian = \"linux-source-6.12\"\nversion = \"1\"\n",
+        );
+        assert!(err(&a, "main", &patched).contains("has patches"));
+        let e = git_candidates(d.path(), &a, "main", &s, &out)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a git repository"), "{e}");
+    }
+
     #[test]
     fn debian_candidates_are_the_releases_between_in_order() {
         let avail: Vec<String> = [
