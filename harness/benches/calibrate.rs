@@ -2,17 +2,21 @@
 //! docs/calibration.md.
 //!
 //! - **A/A**: one kernel booted `2 × pairs × boots-per-side` times (`pinbench run
-//!   --repeat`); each pair compares `boots-per-side` boots with the next, as two runs of
-//!   the same kernel would be (by default as many boots as `pinbench compare` needs for a
-//!   verdict on that clock: 3 for wall, 1 for icount). Every regressed or improved
-//!   verdict is a false positive; the target is none, for the wall clock and for icount.
+//!   --repeat`); each pair takes the next `2 × boots-per-side` boots and compares the
+//!   even-numbered with the odd-numbered ones, as `pinbench run` interleaves the boots of
+//!   two kernels (A1 B1 A2 B2 ...; `--sides blocks` compares consecutive blocks instead, as
+//!   two separate runs would be). By default as many boots a side as `pinbench compare`
+//!   needs for a verdict on that clock: 3 for wall, 1 for icount. Every regressed or
+//!   improved verdict is a false positive; the target is none, for the wall clock and for
+//!   icount.
 //! - **Sensitivity**: the module's `inject_ns` busy delay, inside the timed region of every
 //!   pin call, sized from the A/A boots to `target` (5% for wall, 1% for icount) of the
 //!   median per-call time of the *largest* pin in the matrix. The delay is added once per
 //!   call, so smaller pins slow down by more; it also carries the spin's own fixed cost (two
 //!   clock reads: measured ~90 instructions under icount, which is 12% of a single-page pin,
-//!   so 1% is only reachable on a large pin). The injected run (`--repeat` boots pooled) is
-//!   compared with as many A/A boots pooled. A metric is *affected* when the delay is
+//!   so 1% is only reachable on a large pin). `--sens-repeat` boots without and with the
+//!   delay, interleaved (one boot each, in turn: the module parameter is per run), pooled
+//!   per side and compared. A metric is *affected* when the delay is
 //!   expected to move it by more than the noise band (pin time per call or per page, first
 //!   and cold pins: at least `inject / median per call`), *unaffected* when expected below
 //!   half the band (unpin time, which the delay is outside of); in between is not scored,
@@ -25,7 +29,7 @@
 //! pin on which the 1% delay is sized).
 //!
 //! `cargo bench -p harness --bench calibrate -- [--pairs 10] [--boots-per-side N] [--sens-repeat 5]
-//! [--clocks wall,icount] [--kernel debian:6.12] [--doc docs/calibration.md]`
+//! [--sides alternate|blocks] [--clocks wall,icount] [--kernel debian:6.12] [--doc docs/calibration.md]`
 //! (not run by a plain `cargo bench`: it boots about 50 VMs). Exit code 1 when a target is
 //! missed; the document is written either way.
 
@@ -59,6 +63,8 @@ struct Args {
     /// verdict on that clock (3 for wall, 1 for icount).
     boots_per_side: Option<usize>,
     sens_repeat: usize,
+    /// A/A sides: alternate boots (true, as interleaved runs) or consecutive blocks.
+    alternate: bool,
     clocks: Vec<String>,
     kernel: String,
     doc: PathBuf,
@@ -69,6 +75,7 @@ fn args() -> anyhow::Result<Args> {
         pairs: 10,
         boots_per_side: None,
         sens_repeat: 5,
+        alternate: true,
         clocks: vec!["wall".into(), "icount".into()],
         kernel: "debian:6.12".into(),
         doc: harness::workspace_root().join("docs/calibration.md"),
@@ -80,6 +87,13 @@ fn args() -> anyhow::Result<Args> {
         match v[i].as_str() {
             "--pairs" => a.pairs = val()?.parse()?,
             "--boots-per-side" => a.boots_per_side = Some(val()?.parse()?),
+            "--sides" => {
+                a.alternate = match val()?.as_str() {
+                    "alternate" => true,
+                    "blocks" => false,
+                    other => bail!("--sides {other}: give alternate or blocks"),
+                }
+            }
             "--sens-repeat" => a.sens_repeat = val()?.parse()?,
             "--clocks" => a.clocks = val()?.split(',').map(str::to_string).collect(),
             "--kernel" => a.kernel = val()?,
@@ -200,15 +214,30 @@ fn calibrate(a: &Args, clock: &str, out: &Path) -> anyhow::Result<ClockResult> {
     );
     let _ = writeln!(
         t,
-        "**A/A**: {} boots in {aa_secs:.0} s; each pair compares {bps} boot(s) with the next {bps}.\n\n\
+        "**A/A**: {} boots in {aa_secs:.0} s; each pair compares {bps} boot(s) with {bps} ({}).\n\n\
          | pair | regressed | improved | unchanged | inconclusive | largest \\|ratio − 1\\| |\n\
          |---:|---:|---:|---:|---:|---:|",
-        events.len()
+        events.len(),
+        if a.alternate {
+            "alternate boots of the pair's block, as interleaved kernels"
+        } else {
+            "consecutive blocks"
+        }
     );
     let (mut false_pos, mut tested) = (0, 0);
     for p in 0..a.pairs {
-        let x = kernel(&aa, &meta, &events[2 * p * bps..(2 * p + 1) * bps]);
-        let y = kernel(&aa, &meta, &events[(2 * p + 1) * bps..(2 * p + 2) * bps]);
+        let block = &events[2 * p * bps..(2 * p + 2) * bps];
+        let (xs, ys): (Vec<_>, Vec<_>) = if a.alternate {
+            let (x, y): (Vec<_>, Vec<_>) = block.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+            (
+                x.into_iter().map(|(_, e)| e.clone()).collect(),
+                y.into_iter().map(|(_, e)| e.clone()).collect(),
+            )
+        } else {
+            (block[..bps].to_vec(), block[bps..].to_vec())
+        };
+        let x = kernel(&aa, &meta, &xs);
+        let y = kernel(&aa, &meta, &ys);
         let c = compare(x, vec![y], &opts)?;
         let n = c.counts(0);
         let worst = c
@@ -240,7 +269,7 @@ fn calibrate(a: &Args, clock: &str, out: &Path) -> anyhow::Result<ClockResult> {
     );
 
     // Sensitivity: the delay sized from the A/A boots' largest pins.
-    let base = kernel(&aa, &meta, &events[..a.sens_repeat]);
+    let sized_from = kernel(&aa, &meta, &events[..a.sens_repeat]);
     let pages_of = |c: &report::compare::Cell| -> u64 {
         c.params
             .get("pages")
@@ -248,7 +277,8 @@ fn calibrate(a: &Args, clock: &str, out: &Path) -> anyhow::Result<ClockResult> {
             .unwrap_or(1)
     };
     let per_call_cells = || {
-        base.cells
+        sized_from
+            .cells
             .values()
             .filter(|c| c.metric == "pin-latency.ns_per_call" && !c.values.is_empty())
     };
@@ -262,39 +292,53 @@ fn calibrate(a: &Args, clock: &str, out: &Path) -> anyhow::Result<ClockResult> {
         .collect();
     let per_call = median(&reference);
     let inject = (per_call * target).round().max(1.0) as u64;
-    let sens = out.join(format!("{clock}-inject"));
-    let repeat = a.sens_repeat.to_string();
+    let sens = out.join(format!("{clock}-sensitivity"));
     let params = format!("inject_ns={inject}");
-    let sens_secs = run(&[
-        "run",
-        "--kernel",
-        &a.kernel,
-        "--workload",
-        "pin-latency",
-        "--workload-args",
-        workload_args(clock),
-        "--clock",
-        clock,
-        "--repeat",
-        &repeat,
-        "--module-params",
-        &params,
-        "--out",
-        sens.to_str().unwrap(),
-    ])?;
-    let (smeta, sevents) = boots(&sens)?;
-    let injected = kernel(&sens, &smeta, &sevents);
+    // One boot without and one with the delay, in turn.
+    let mut sides: [Vec<Vec<GuestEvent>>; 2] = [Vec::new(), Vec::new()];
+    let mut metas = Vec::new();
+    let t0 = Instant::now();
+    for i in 0..a.sens_repeat {
+        for (side, p) in [("base", ""), ("inject", params.as_str())]
+            .into_iter()
+            .enumerate()
+        {
+            let dir = sens.join(format!("{}-{i}", p.0));
+            run(&[
+                "run",
+                "--kernel",
+                &a.kernel,
+                "--workload",
+                "pin-latency",
+                "--workload-args",
+                workload_args(clock),
+                "--clock",
+                clock,
+                "--module-params",
+                p.1,
+                "--out",
+                dir.to_str().unwrap(),
+            ])?;
+            let (m, ev) = boots(&dir)?;
+            sides[side].extend(ev);
+            metas.push((dir, m));
+        }
+    }
+    let sens_secs = t0.elapsed().as_secs_f64();
+    let (d0, m0) = &metas[0];
+    let base = kernel(d0, m0, &sides[0]);
+    let injected = kernel(d0, m0, &sides[1]);
     let c = compare(base, vec![injected], &opts)?;
     let _ = writeln!(
         t,
         "**Sensitivity**: median {largest}-page pin {per_call:.0} ns per call → \
-         `inject_ns={inject}` ({:.1}% of it); {} injected boots in {sens_s:.0} s against {} \
-         A/A boots.\n\n\
+         `inject_ns={inject}` ({:.1}% of it); {} boots without and {} with the delay, \
+         interleaved, in {sens_s:.0} s.\n\n\
          | metric | expected change | measured ratio [95% CI] | verdict | class | as targeted |\n\
          |---|---:|---:|---|---|---|",
         inject as f64 / per_call * 100.0,
-        sevents.len(),
-        a.sens_repeat,
+        sides[0].len(),
+        sides[1].len(),
         sens_s = sens_secs
     );
     let (mut hit, mut affected, mut wrong, mut unaffected) = (0, 0, 0, 0);
