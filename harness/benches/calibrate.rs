@@ -131,6 +131,34 @@ fn run(args: &[&str]) -> anyhow::Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
+/// `pinbench run` of the calibration kernel and workload: `repeat` boots, module
+/// parameters `params`, into `out`.
+fn run_kernel(
+    a: &Args,
+    clock: &str,
+    repeat: &str,
+    params: &str,
+    out: &Path,
+) -> anyhow::Result<f64> {
+    run(&[
+        "run",
+        "--kernel",
+        &a.kernel,
+        "--workload",
+        "pin-latency",
+        "--workload-args",
+        workload_args(clock),
+        "--clock",
+        clock,
+        "--repeat",
+        repeat,
+        "--module-params",
+        params,
+        "--out",
+        out.to_str().context("a UTF-8 path")?,
+    ])
+}
+
 /// A run's kernel and the events of each of its boots.
 fn boots(dir: &Path) -> anyhow::Result<(results::RunMeta, Vec<Vec<GuestEvent>>)> {
     let meta = store::load_run(dir)?;
@@ -175,21 +203,7 @@ fn calibrate(a: &Args, clock: &str, out: &Path) -> anyhow::Result<ClockResult> {
         .boots_per_side
         .unwrap_or_else(|| report::compare::default_min_boots(clock));
     let n_boots = (2 * a.pairs * bps).to_string();
-    let aa_secs = run(&[
-        "run",
-        "--kernel",
-        &a.kernel,
-        "--workload",
-        "pin-latency",
-        "--workload-args",
-        workload_args(clock),
-        "--clock",
-        clock,
-        "--repeat",
-        &n_boots,
-        "--out",
-        aa.to_str().unwrap(),
-    ])?;
+    let aa_secs = run_kernel(a, clock, &n_boots, "", &aa)?;
     let (meta, events) = boots(&aa)?;
     if events.len() < 2 * a.pairs * bps {
         bail!(
@@ -304,21 +318,7 @@ fn calibrate(a: &Args, clock: &str, out: &Path) -> anyhow::Result<ClockResult> {
             .enumerate()
         {
             let dir = sens.join(format!("{}-{i}", p.0));
-            run(&[
-                "run",
-                "--kernel",
-                &a.kernel,
-                "--workload",
-                "pin-latency",
-                "--workload-args",
-                workload_args(clock),
-                "--clock",
-                clock,
-                "--module-params",
-                p.1,
-                "--out",
-                dir.to_str().unwrap(),
-            ])?;
+            run_kernel(a, clock, "1", p.1, &dir)?;
             let (m, ev) = boots(&dir)?;
             sides[side].extend(ev);
             metas.push((dir, m));

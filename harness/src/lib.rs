@@ -10,6 +10,8 @@ pub mod kernel;
 pub mod nightly;
 pub mod plan;
 pub mod run;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod ui;
 pub mod vm;
 

@@ -26,7 +26,7 @@ use std::sync::Mutex;
 
 #[path = "support/pinbench.rs"]
 mod support;
-use support::pinbench;
+use support::{build_info, cache_root, pinbench};
 #[path = "support/chromium.rs"]
 mod chromium;
 
@@ -50,15 +50,6 @@ fn fixture_patches() -> Vec<PathBuf> {
     v.sort();
     assert_eq!(v.len(), 4, "{v:?}");
     v
-}
-
-fn cache_root() -> PathBuf {
-    std::env::var_os("PINBENCH_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-                .join(".cache/pinbench")
-        })
 }
 
 /// A spec with the fixture series, written with absolute paths into `dir`.
@@ -88,15 +79,18 @@ fn json(path: &Path) -> Value {
     .unwrap()
 }
 
-/// build.json of the build a run used (run.json's spec ends in `build <key>]`).
+/// build.json of the build a run used.
 fn build_of(run_dir: &Path) -> Value {
-    let run = json(&run_dir.join("run.json"));
-    let spec = run["kernels"][0]["spec"].as_str().unwrap().to_string();
-    let key = spec
-        .rsplit_once("build ")
-        .map(|(_, k)| k.trim_end_matches(']').to_string())
-        .unwrap_or_else(|| panic!("no build key in {spec}"));
-    json(&cache_root().join("builds").join(key).join("build.json"))
+    build_info(&json(&run_dir.join("run.json"))["kernels"][0])
+}
+
+/// `pinbench bisect` of METRIC under icount, one boot a step, into `dir`.
+fn bisect(dir: &Path, range: &[&str]) -> std::process::Output {
+    let head = [
+        "bisect", "--metric", METRIC, "--clock", "icount", "--repeat", "1",
+    ];
+    let tail = ["--dir", dir.to_str().unwrap()];
+    pinbench(&[&head[..], range, &tail[..]].concat())
 }
 
 /// What every source bisect must show: the culprit named, few steps, a real effect, the
@@ -168,19 +162,7 @@ fn patch_series_bisect_names_the_patch_that_slows_the_fast_path() {
     let t = tempfile::tempdir().unwrap();
     let spec = series_spec(t.path());
     let dir = t.path().join("b");
-    let out = pinbench(&[
-        "bisect",
-        "--metric",
-        METRIC,
-        "--series",
-        spec.to_str().unwrap(),
-        "--clock",
-        "icount",
-        "--repeat",
-        "1",
-        "--dir",
-        dir.to_str().unwrap(),
-    ]);
+    let out = bisect(&dir, &["--series", spec.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "culprit found: exit 0");
     let result = check_result(&dir, 5, &format!("+ {CULPRIT}"));
     assert!(result["culprit"]["spec"]
@@ -305,23 +287,17 @@ fn git_range_bisect_names_the_culprit_commit() {
     assert_eq!(subject, "mm/gup: spin after every lockless page table walk");
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("b");
-    let out = pinbench(&[
-        "bisect",
-        "--metric",
-        METRIC,
-        "--git",
-        repo.to_str().unwrap(),
-        "--good",
-        "base",
-        "--bad",
-        "HEAD",
-        "--clock",
-        "icount",
-        "--repeat",
-        "1",
-        "--dir",
-        dir.to_str().unwrap(),
-    ]);
+    let out = bisect(
+        &dir,
+        &[
+            "--git",
+            repo.to_str().unwrap(),
+            "--good",
+            "base",
+            "--bad",
+            "HEAD",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "culprit found: exit 0");
     let result = check_result(&dir, 5, &format!("{} {subject}", &culprit[..12]));
     let spec = std::fs::read_to_string(result["culprit"]["spec"].as_str().unwrap()).unwrap();

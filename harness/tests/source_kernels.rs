@@ -32,6 +32,10 @@ use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::Instant;
 
+#[path = "support/pinbench.rs"]
+mod support;
+use support::{build_info, cache_root};
+
 static LOCK: Mutex<()> = Mutex::new(());
 
 fn pinbench(args: &[&str]) -> Output {
@@ -104,15 +108,6 @@ fn spec_dir_with(spec: &str, extra: &[(&str, &str)]) -> tempfile::TempDir {
     d
 }
 
-fn cache_root() -> PathBuf {
-    std::env::var_os("PINBENCH_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-                .join(".cache/pinbench")
-        })
-}
-
 /// Entries under builds/ that are cache entries (not logs, not temporaries).
 fn build_entries() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(cache_root().join("builds"))
@@ -125,20 +120,6 @@ fn build_entries() -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
-}
-
-/// build.json of the build a kernel of run.json used (its spec ends in `build <key>]`).
-fn build_info(kernel: &Value) -> Value {
-    let spec = kernel["spec"].as_str().unwrap();
-    let key = spec
-        .rsplit_once("build ")
-        .map(|(_, k)| k.trim_end_matches(']'))
-        .unwrap_or_else(|| panic!("no build key in spec {spec}"));
-    let path = cache_root().join("builds").join(key).join("build.json");
-    serde_json::from_slice(
-        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
 }
 
 const SPEC_HEAD: &str =

@@ -31,17 +31,11 @@
 //! padded y range, so no input makes the page panic or draw `NaN`.
 
 use super::{Class, Outcome, ResultView};
-use report::export::html::escape;
+use report::export::html::{escape, page_head};
 use report::plot::{colour, css};
 use std::fmt::Write;
 
 const CSS: &str = r#"
-body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 2500px; }
-h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-family: monospace; }
-td.id { font-family: monospace; }
 .outcome { border-left: 6px solid #999; padding: 0.5em 1em; margin: 1em 0; }
 .outcome p { margin: 0.3em 0; }
 .outcome .headline { font-size: 1.15em; font-weight: bold; }
@@ -258,14 +252,7 @@ pub fn render(v: &ResultView) -> String {
     let f = Facts::of(v);
     let mut h = String::new();
     let title = format!("pinbench bisect: {}", v.metric);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"generator\" content=\"pinbench\">\n<title>{}</title>\n<style>{CSS}</style>\n\
-         </head>\n<body>\n<h1>{}</h1>\n",
-        escape(&title),
-        escape(&title)
-    );
+    h.push_str(&page_head(&title, CSS));
     let total_boots: u64 = v.result.steps.iter().map(|s| u64::from(s.repeats)).sum();
     let _ = writeln!(
         h,

@@ -465,16 +465,7 @@ mod tests {
     #[test]
     fn git_candidates_follow_the_first_parent_history() {
         let repo = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let o = std::process::Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-                .args(args)
-                .current_dir(repo.path())
-                .output()
-                .unwrap();
-            assert!(o.status.success(), "{args:?}: {o:?}");
-            String::from_utf8_lossy(&o.stdout).trim().to_string()
-        };
+        let git = |args: &[&str]| crate::testutil::git(repo.path(), args);
         git(&["init", "-q", "-b", "main"]);
         let commit = |f: &str, msg: &str| {
             std::fs::write(repo.path().join(f), msg).unwrap();

@@ -544,16 +544,7 @@ mod tests {
         // A tiny repository standing in for a kernel: the fetch path is the same.
         let cache_dir = tempfile::tempdir().unwrap();
         let repo = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let o = Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-                .args(args)
-                .current_dir(repo.path())
-                .output()
-                .unwrap();
-            assert!(o.status.success(), "{args:?}: {o:?}");
-            String::from_utf8_lossy(&o.stdout).trim().to_string()
-        };
+        let git = |args: &[&str]| crate::testutil::git(repo.path(), args);
         git(&["init", "-q"]);
         std::fs::write(repo.path().join("Makefile"), "all:\n").unwrap();
         git(&["add", "Makefile"]);
@@ -599,16 +590,7 @@ mod tests {
     fn a_later_commit_is_derived_from_the_nearest_cached_tree_exactly() {
         let cache_dir = tempfile::tempdir().unwrap();
         let repo = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let o = Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-                .args(args)
-                .current_dir(repo.path())
-                .output()
-                .unwrap();
-            assert!(o.status.success(), "{args:?}: {o:?}");
-            String::from_utf8_lossy(&o.stdout).trim().to_string()
-        };
+        let git = |args: &[&str]| crate::testutil::git(repo.path(), args);
         let w = |rel: &str, text: &str| {
             let p = repo.path().join(rel);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();

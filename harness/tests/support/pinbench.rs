@@ -1,5 +1,6 @@
 //! Running the `pinbench` binary from integration tests, with its output in the test log.
 
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// Run `pinbench ARGS`, print what it said (shown when a test fails), return its output.
@@ -35,4 +36,31 @@ pub fn newest_612(n: usize) -> Vec<String> {
         "need {n} 6.12 point releases in the apt sources: {all:?}"
     );
     all[all.len() - n..].to_vec()
+}
+
+/// The harness cache (`$PINBENCH_CACHE`, else `~/.cache/pinbench`), as the binary uses it.
+#[allow(dead_code)]
+pub fn cache_root() -> PathBuf {
+    std::env::var_os("PINBENCH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/pinbench")
+        })
+}
+
+/// build.json of the source build a run.json kernel entry used (its spec ends in
+/// `build <key>]`).
+#[allow(dead_code)]
+pub fn build_info(kernel: &serde_json::Value) -> serde_json::Value {
+    let spec = kernel["spec"].as_str().unwrap();
+    let key = spec
+        .rsplit_once("build ")
+        .map(|(_, k)| k.trim_end_matches(']'))
+        .unwrap_or_else(|| panic!("no build key in spec {spec}"));
+    let path = cache_root().join("builds").join(key).join("build.json");
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }

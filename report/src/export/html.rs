@@ -64,13 +64,29 @@ const MAX_BEHAVIOUR_ROWS: usize = 100;
 /// Fewest values per kernel for a box plot to say anything.
 const MIN_BOX_VALUES: usize = 5;
 
-const CSS: &str = r#"
+/// The start of a pinbench HTML page, up to and including its `<h1>` (the escaped title):
+/// the shared look ([`BASE_CSS`]) and the page's own `css`.
+pub fn page_head(title: &str, css: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"generator\" content=\"pinbench\">\n<title>{t}</title>\n<style>{BASE_CSS}{css}</style>\n\
+         </head>\n<body>\n<h1>{t}</h1>\n",
+        t = escape(title)
+    )
+}
+
+/// The look every pinbench HTML page shares (this report, the bisect result page): body,
+/// headings and tables.
+pub const BASE_CSS: &str = r#"
 body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 2500px; }
 h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-family: monospace; }
 td.id { font-family: monospace; }
+"#;
+
+const CSS: &str = r#"
 .regressed { background: #f8d0d0; } .improved { background: #d3efd3; }
 .unchanged { } .inconclusive { background: #fff3c4; } .missing { color: #999; }
 .good { background: #d3efd3; } .bad { background: #f8d0d0; } .partial { background: #ffe0b3; }
@@ -104,14 +120,7 @@ pub fn render(c: &Comparison) -> String {
                 .join(", ")
         )
     };
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"generator\" content=\"pinbench\">\n<title>{}</title>\n<style>{CSS}</style>\n\
-         </head>\n<body>\n<h1>{}</h1>\n",
-        escape(&title),
-        escape(&title)
-    );
+    h.push_str(&page_head(&title, CSS));
     let _ = writeln!(
         h,
         "<p>Clock <b>{}</b>; a speed change counts when the {:.0}% bootstrap interval of the \
