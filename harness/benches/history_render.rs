@@ -102,6 +102,7 @@ fn write_night(h: &History, i: usize) -> Night {
                 records: METRICS as u64,
                 kernel_problems: vec![],
                 status: KernelStatus::Ok,
+                early_panics: vec![],
             }],
             status: KernelStatus::Ok,
         }],

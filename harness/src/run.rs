@@ -457,7 +457,32 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
                 }
                 _ => {}
             };
-            let outcome = runner::run(&cfg, timeout, cancel, &mut on_event);
+            // A kernel that panics before our init ran has measured nothing; on this kind of
+            // host (multi-threaded TCG) that is sometimes the emulator, not the kernel (an
+            // int3 Oops while the kernel patches its own text: seen on 6.12.118 in about 1 of
+            // 20 boots, never twice in a row). Boot once more, keep the first console, and
+            // say so in run.json; a kernel that panics again fails as usual.
+            let mut early_panics: Vec<String> = Vec::new();
+            let outcome = loop {
+                let outcome = runner::run(&cfg, timeout, cancel, &mut on_event);
+                let retry = match &outcome {
+                    Ok(o) if early_panics.len() < EARLY_PANIC_RETRIES
+                        && !cancel.load(std::sync::atomic::Ordering::SeqCst) =>
+                    {
+                        early_panic(o)
+                    }
+                    _ => None,
+                };
+                let Some(line) = retry else { break outcome };
+                let kept = format!("console-{boot}.early-panic-{}.log", early_panics.len() + 1);
+                let _ = std::fs::rename(&console, kdir.join(&kept));
+                let _ = std::fs::remove_file(&results_partial);
+                ui.send(Event::Stage {
+                    kernel: name.clone(),
+                    message: format!("boot {boot}: the kernel panicked before pinbench's init ran ({line}); booting it again once (console kept as {kept})"),
+                });
+                early_panics.push(format!("{line} (console: {kdir_rel}/{kept})"));
+            };
             let _ = std::fs::rename(&results_partial, &results_final);
             let boot_run = match outcome {
                 Ok(o) => {
@@ -487,6 +512,7 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
                         records,
                         kernel_problems: o.kernel_problems.clone(),
                         status,
+                        early_panics,
                     }
                 }
                 Err(e) => BootRun {
@@ -500,6 +526,7 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
                     status: KernelStatus::Failed {
                         error: format!("cannot start qemu-system-x86_64: {e}; install it with `apt-get install qemu-system-x86`"),
                     },
+                    early_panics,
                 },
             };
             let (ok, summary) = match &boot_run.status {
@@ -538,6 +565,24 @@ pub fn run(opts: &RunOptions, ui: &Ui, cancel: &AtomicBool) -> Result<RunSummary
     }
     let meta = meta.into_inner().unwrap();
     Ok(RunSummary { dir, meta })
+}
+
+/// Boots of a kernel that panicked before pinbench's init ran are tried this many more times.
+const EARLY_PANIC_RETRIES: usize = 1;
+
+/// The panic line, when the kernel panicked before pinbench's init said hello.
+fn early_panic(o: &runner::VmOutcome) -> Option<String> {
+    match &o.exit {
+        VmExit::Panicked(line)
+            if !o
+                .events
+                .iter()
+                .any(|e| matches!(e, GuestEvent::Hello { .. })) =>
+        {
+            Some(line.clone())
+        }
+        _ => None,
+    }
 }
 
 /// The (kernel, boot) order of a run's VMs: boot-major (A1 B1 A2 B2 ...).
@@ -641,6 +686,29 @@ mod tests {
             kernel_problems: vec![],
             qemu_stderr: String::new(),
         }
+    }
+
+    #[test]
+    fn only_a_panic_before_init_said_hello_is_tried_again() {
+        let hello = GuestEvent::Hello {
+            schema_version: results::SCHEMA_VERSION,
+            release: "6.12".into(),
+            proc_version: "Linux".into(),
+            page_size: 4096,
+            boot_ns: 1,
+            thp: None,
+        };
+        let panic = || VmExit::Panicked("Kernel panic - not syncing: Fatal exception".into());
+        assert_eq!(
+            early_panic(&outcome(panic(), vec![])).as_deref(),
+            Some("Kernel panic - not syncing: Fatal exception")
+        );
+        assert_eq!(early_panic(&outcome(panic(), vec![hello])), None);
+        assert_eq!(early_panic(&outcome(VmExit::Completed, vec![])), None);
+        assert_eq!(
+            early_panic(&outcome(VmExit::TimedOut(Duration::from_secs(1)), vec![])),
+            None
+        );
     }
 
     #[test]

@@ -285,6 +285,19 @@ fn failures_are_named_and_do_not_stop_other_kernels() {
         .unwrap()
         .to_string();
     assert!(err.contains("panicked"), "{err}");
+    // A panic before pinbench's init ran is tried once more; the first console is kept.
+    let early = run["kernels"][0]["boots"][0]["early_panics"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no early_panics: {}", run["kernels"][0]["boots"][0]));
+    assert_eq!(early.len(), 1, "{early:?}");
+    let kept = early[0].as_str().unwrap();
+    assert!(kept.contains("Kernel panic"), "{kept}");
+    let file = kept
+        .rsplit_once("console: ")
+        .unwrap()
+        .1
+        .trim_end_matches(')');
+    assert!(dir2.join(file).is_file(), "{file} kept");
     assert!(
         run["kernels"][0]["boots"][0]["vm_seconds"]
             .as_f64()

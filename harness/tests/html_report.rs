@@ -105,6 +105,7 @@ fn write_run(dir: &Path) {
                 records: lines.len() as u64 - 1,
                 kernel_problems: vec![],
                 status: KernelStatus::Ok,
+                early_panics: vec![],
             });
         }
         kernels.push(KernelRun {

@@ -68,6 +68,7 @@ fn write_run(dir: &Path, seed: u64, slow: f64, boots: usize) {
             records: METRICS as u64,
             kernel_problems: vec![],
             status: KernelStatus::Ok,
+            early_panics: vec![],
         });
     }
     let meta = RunMeta {

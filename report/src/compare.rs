@@ -1219,6 +1219,7 @@ pub(crate) mod tests {
                     records: recs.len() as u64,
                     kernel_problems: vec![],
                     status: KernelStatus::Ok,
+                    early_panics: vec![],
                 });
             }
             ks.push(KernelRun {

@@ -82,6 +82,10 @@ pub struct BootRun {
     /// Console lines that signal kernel trouble (panic, Oops, BUG:, WARNING:).
     pub kernel_problems: Vec<String>,
     pub status: KernelStatus,
+    /// Earlier attempts of this boot whose kernel panicked before pinbench's init ran (the
+    /// boot was tried again): the panic line and the kept console file. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub early_panics: Vec<String>,
 }
 
 /// How a kernel's part of the run ended.
