@@ -11,9 +11,10 @@
 //! uses the *relative* source path `..`: copies of a build directory work in another tree,
 //! and ccache hits across trees.
 //!
-//! A patched spec starts from the unpatched build of the same source and config (built first
-//! if missing): its O= directory is copied (timestamps kept) into the patched tree, so make
-//! recompiles only what the patches touch. An unpatched commit of a git repository starts
+//! A patched spec starts from the build of the longest prefix of its series already in the
+//! cache, else from the unpatched build of the same source and config (built first if
+//! missing): its O= directory is copied (timestamps kept) into the patched tree, so make
+//! recompiles only what the remaining patches touch. An unpatched commit of a git repository starts
 //! the same way from the build of the nearest commit already built with the same config
 //! (see [`super::source::Relative`]), touching the files that differ. When a touched file
 //! is a Kconfig input, the configuration is made again from scratch (base config, fragment,
@@ -236,15 +237,27 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
     let unpatched = spec.unpatched();
     let base = || -> Result<Option<Base>> {
         if !spec.patches.is_empty() {
-            let built = build(root, &unpatched, src, progress)?;
-            let mut touch = Vec::new();
-            for p in &spec.patches {
-                touch.extend(patched_paths(&std::fs::read_to_string(p)?));
-            }
+            // The longest prefix of the series already built (a bisect builds prefixes),
+            // else the unpatched build, made if missing.
+            let (k, built) = match built_prefix(&builds, spec, src, &compiler)? {
+                Some(x) => x,
+                None => (0, build(root, &unpatched, src, progress)?),
+            };
+            let paths = |ps: &[PathBuf]| -> Result<Vec<String>> {
+                let mut v = Vec::new();
+                for p in ps {
+                    v.extend(patched_paths(&std::fs::read_to_string(p)?));
+                }
+                Ok(v)
+            };
+            let touch = paths(&spec.patches[k..])?;
+            let mut settle = paths(&spec.patches[..k])?;
+            settle.retain(|p| !touch.contains(p));
             return Ok(Some(Base {
                 mode: format!("incremental from {}", built.info.key),
                 built,
                 touch,
+                settle,
             }));
         }
         // A commit of a repository: the build of the nearest commit built with this config.
@@ -264,6 +277,7 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
                     ),
                     built,
                     touch: rel.changed.clone(),
+                    settle: Vec::new(),
                 }));
             }
         }
@@ -302,10 +316,34 @@ pub fn build(root: &Path, spec: &Spec, src: &SourceTree, progress: &dyn Fn(&str)
     }
 }
 
+/// The longest proper, non-empty prefix of `spec`'s patch series that is built in `builds`:
+/// how many patches it has, and the build.
+fn built_prefix(
+    builds: &Path,
+    spec: &Spec,
+    src: &SourceTree,
+    compiler: &str,
+) -> Result<Option<(usize, Built)>> {
+    for k in (1..spec.patches.len()).rev() {
+        let prefix = Spec {
+            patches: spec.patches[..k].to_vec(),
+            ..spec.clone()
+        };
+        if let Some(b) = Built::open(&builds.join(key(&prefix, src, compiler)?)) {
+            return Ok(Some((k, b)));
+        }
+    }
+    Ok(None)
+}
+
 /// The build an incremental build starts from, and the files that differ from its tree.
 struct Base {
     built: Built,
+    /// Files that differ from the base's tree: made newer than its objects.
     touch: Vec<String>,
+    /// Files patched here exactly as in the base's tree (by the series prefix it was built
+    /// with): given the base tree's modification time, so they are not recompiled.
+    settle: Vec<String>,
     /// How build.json describes the build.
     mode: String,
 }
@@ -422,6 +460,7 @@ fn build_in(
             // now its objects are *newer* than the changed sources: make would keep the
             // base's objects. So every changed file is made newer than everything copied.
             touch_paths(&tree, &b.touch)?;
+            settle_paths(&tree, &b.built.dir.join("linux"), &b.settle)?;
             if b.touch.iter().any(|p| is_config_input(p)) {
                 writeln!(log, "# a Kconfig input changed: configuring from scratch")?;
                 configure(&mut log)?;
@@ -681,6 +720,22 @@ fn touch_paths(tree: &Path, paths: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Give every file of `paths` in `tree` the modification time of the same file in `base`
+/// (its content is the same: the same patches on the same source).
+fn settle_paths(tree: &Path, base: &Path, paths: &[String]) -> Result<()> {
+    for rel in paths {
+        let (f, b) = (tree.join(rel), base.join(rel));
+        if let (Ok(m), true) = (b.metadata().and_then(|m| m.modified()), f.is_file()) {
+            File::options()
+                .write(true)
+                .open(&f)
+                .and_then(|h| h.set_modified(m))
+                .with_context(|| format!("setting the time of {}", f.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Apply one -p1 patch in `tree`, after giving every file it touches its own inode (the
 /// tree is hard-linked to the cached source, which must never change).
 fn apply_patch(tree: &Path, patch: &Path, source_id: &str, log: &mut File) -> Result<()> {
@@ -909,6 +964,86 @@ mod tests {
         assert_ne!(after_config, base);
         std::fs::write(&p1, "--- a/x\n+++ b/x\n@@\n").unwrap();
         assert_ne!(k(&spec, &src, "gcc 12"), after_config);
+    }
+
+    #[test]
+    fn a_series_starts_from_its_longest_built_prefix() {
+        let d = tempfile::tempdir().unwrap();
+        let w = |n: &str, t: &str| {
+            let p = d.path().join(n);
+            std::fs::write(&p, t).unwrap();
+            p
+        };
+        let frag = w("p.config", "CONFIG_SWAP=y\n");
+        let patches: Vec<PathBuf> = (1..=4)
+            .map(|i| {
+                w(
+                    &format!("000{i}.patch"),
+                    &format!("--- a/f{i}\n+++ b/f{i}\n"),
+                )
+            })
+            .collect();
+        let spec = Spec {
+            name: "k".into(),
+            description: None,
+            path: d.path().join("k.toml"),
+            source: super::super::spec::Source::Local(d.path().into()),
+            patches: patches.clone(),
+            config: frag,
+            base_config: super::super::spec::BaseConfig::Tinyconfig,
+            cmdline: String::new(),
+        };
+        let src = SourceTree {
+            identity: "debian:linux-source-6.12=1".into(),
+            tree: d.path().into(),
+            relatives: Vec::new(),
+        };
+        let builds = d.path().join("builds");
+        // A finished build entry of the first `k` patches (what Built::open looks for).
+        let fake = |k: usize| {
+            let prefix = Spec {
+                patches: patches[..k].to_vec(),
+                ..spec.clone()
+            };
+            let key = key(&prefix, &src, "gcc").unwrap();
+            let o = builds.join(&key).join("linux/o");
+            std::fs::create_dir_all(o.join("arch/x86/boot")).unwrap();
+            std::fs::write(o.join("arch/x86/boot/bzImage"), "").unwrap();
+            std::fs::write(o.join("Module.symvers"), "").unwrap();
+            let info = BuildInfo {
+                name: format!("k-p{k}"),
+                key: key.clone(),
+                source: src.identity.clone(),
+                base_config: "tinyconfig".into(),
+                config_fragment: String::new(),
+                config_digest: String::new(),
+                patches: vec![],
+                compiler: "gcc".into(),
+                release: "6.12".into(),
+                mode: "full".into(),
+                seconds: 1.0,
+                jobs: 1,
+            };
+            std::fs::write(
+                builds.join(&key).join("build.json"),
+                serde_json::to_vec(&info).unwrap(),
+            )
+            .unwrap();
+            key
+        };
+        assert!(built_prefix(&builds, &spec, &src, "gcc").unwrap().is_none());
+        fake(1);
+        let k2 = fake(2);
+        fake(4); // the spec itself is not a prefix of itself
+        let (k, b) = built_prefix(&builds, &spec, &src, "gcc").unwrap().unwrap();
+        assert_eq!((k, b.info.key), (2, k2));
+        let k3 = fake(3);
+        let (k, b) = built_prefix(&builds, &spec, &src, "gcc").unwrap().unwrap();
+        assert_eq!((k, b.info.key), (3, k3));
+        // Another compiler's builds are not this one's.
+        assert!(built_prefix(&builds, &spec, &src, "gcc 13")
+            .unwrap()
+            .is_none());
     }
 
     #[test]
