@@ -5,11 +5,11 @@
 #
 #   scripts/compare-default.sh                 # quick matrix, icount clock (a few minutes)
 #   PINBENCH_MATRIX=full scripts/compare-default.sh   # the full matrix (slower)
-#   PINBENCH_CLOCK=wall scripts/compare-default.sh    # real time, 3 boots per kernel
+#   PINBENCH_CLOCK=wall scripts/compare-default.sh    # real time, 5 boots per kernel
 #   scripts/compare-default.sh --memory 2048   # extra arguments go to `pinbench run`
 #
 # The clock defaults to icount (guest time = instructions): on shared hosts wall-clock boots
-# of one kernel differ by more than kernel changes do, so wall-clock verdicts need 3 boots a
+# of one kernel differ by more than kernel changes do, so wall-clock verdicts need 5 boots a
 # side (docs/calibration.md); icount runs are repeatable and one boot each suffices.
 #
 # Exit code: that of `pinbench compare` (0 no regression, 1 regression or behaviour change),
@@ -27,7 +27,7 @@ matrix=(--quick)
 [ "${PINBENCH_MATRIX:-quick}" = full ] && matrix=()
 case "${PINBENCH_CLOCK:-icount}" in
   icount) clock=(--clock icount) ;;
-  wall) clock=(--clock wall --repeat 3) ;;
+  wall) clock=(--clock wall --repeat 5) ;;
   *) echo "compare-default: PINBENCH_CLOCK is icount or wall" >&2; exit 2 ;;
 esac
 

@@ -47,7 +47,7 @@ fn kernel(name: &str, release: &str, records: Vec<results::Record>) -> KernelDat
     KernelData::from_events(Path::new("/runs/r1"), &meta(), k, &[events])
 }
 
-/// Options that give single-boot fixtures verdicts (the wall clock needs three boots a side
+/// Options that give single-boot fixtures verdicts (the wall clock needs five boots a side
 /// by default; these tests are about rendering, not about that rule).
 pub(crate) fn one_boot() -> CompareOptions {
     CompareOptions {
