@@ -911,31 +911,40 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_key_changes_with_source_config_patches_and_compiler_only() {
-        let d = tempfile::tempdir().unwrap();
-        let w = |n: &str, t: &str| {
-            let p = d.path().join(n);
-            std::fs::write(&p, t).unwrap();
-            p
-        };
-        let frag = w("p.config", "CONFIG_SWAP=y\n");
-        let p1 = w("0001.patch", "--- a/x\n+++ b/x\n");
+    /// Write `text` to `dir/name`, return the path.
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// A tinyconfig spec of a local source in `dir` with a `CONFIG_SWAP=y` fragment, and
+    /// that source as a tree.
+    fn local_spec(dir: &Path, patches: Vec<PathBuf>) -> (Spec, SourceTree) {
         let spec = Spec {
             name: "k".into(),
             description: None,
-            path: d.path().join("k.toml"),
-            source: super::super::spec::Source::Local(d.path().into()),
-            patches: vec![p1.clone()],
-            config: frag.clone(),
+            path: dir.join("k.toml"),
+            source: super::super::spec::Source::Local(dir.into()),
+            patches,
+            config: write(dir, "p.config", "CONFIG_SWAP=y\n"),
             base_config: super::super::spec::BaseConfig::Tinyconfig,
             cmdline: String::new(),
         };
         let src = SourceTree {
             identity: "debian:linux-source-6.12=1".into(),
-            tree: d.path().into(),
+            tree: dir.into(),
             relatives: Vec::new(),
         };
+        (spec, src)
+    }
+
+    #[test]
+    fn the_key_changes_with_source_config_patches_and_compiler_only() {
+        let d = tempfile::tempdir().unwrap();
+        let p1 = write(d.path(), "0001.patch", "--- a/x\n+++ b/x\n");
+        let (spec, src) = local_spec(d.path(), vec![p1.clone()]);
+        let frag = spec.config.clone();
         let k = |s: &Spec, src: &SourceTree, cc: &str| key(s, src, cc).unwrap();
         let base = k(&spec, &src, "gcc 12");
         // Not part of the build: the name, the description, the command line.
@@ -969,35 +978,16 @@ mod tests {
     #[test]
     fn a_series_starts_from_its_longest_built_prefix() {
         let d = tempfile::tempdir().unwrap();
-        let w = |n: &str, t: &str| {
-            let p = d.path().join(n);
-            std::fs::write(&p, t).unwrap();
-            p
-        };
-        let frag = w("p.config", "CONFIG_SWAP=y\n");
         let patches: Vec<PathBuf> = (1..=4)
             .map(|i| {
-                w(
+                write(
+                    d.path(),
                     &format!("000{i}.patch"),
                     &format!("--- a/f{i}\n+++ b/f{i}\n"),
                 )
             })
             .collect();
-        let spec = Spec {
-            name: "k".into(),
-            description: None,
-            path: d.path().join("k.toml"),
-            source: super::super::spec::Source::Local(d.path().into()),
-            patches: patches.clone(),
-            config: frag,
-            base_config: super::super::spec::BaseConfig::Tinyconfig,
-            cmdline: String::new(),
-        };
-        let src = SourceTree {
-            identity: "debian:linux-source-6.12=1".into(),
-            tree: d.path().into(),
-            relatives: Vec::new(),
-        };
+        let (spec, src) = local_spec(d.path(), patches.clone());
         let builds = d.path().join("builds");
         // A finished build entry of the first `k` patches (what Built::open looks for).
         let fake = |k: usize| {
