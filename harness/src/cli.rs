@@ -23,7 +23,7 @@ pub enum Command {
     Compare(CompareArgs),
     /// Find the first kernel between a good and a bad one at which a metric changed.
     Bisect(BisectArgs),
-    /// For `git bisect run`: is this kernel good (0) or bad (1) on a metric, or skip (125)?
+    /// For `git bisect run`: is this kernel good (0) or bad (1) on a metric, or skip (125)? 128: a setup error, the bisect stops.
     Check(CheckArgs),
     /// Nightly run: the configured matrix into the history, compared, with change points.
     Nightly(NightlyArgs),
@@ -184,8 +184,9 @@ pub struct CheckArgs {
     pub dir: Option<PathBuf>,
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub repeat: u32,
-    #[arg(long, value_enum, default_value_t = Clock::Wall)]
-    pub clock: Clock,
+    /// Guest clock; it must be the good run's [default: the good run's clock].
+    #[arg(long, value_enum)]
+    pub clock: Option<Clock>,
     /// Noise band in percent [default: 2 for wall, 0.5 for icount].
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub noise_band: Option<f64>,

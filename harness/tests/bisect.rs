@@ -113,6 +113,32 @@ fn equal_endpoints_stop_the_bisect_and_a_rerun_resumes_from_the_log() {
         &rel[1],
     ]);
     assert_eq!(out.status.code(), Some(125));
+    // A clock other than the good run's, or a good run that cannot be read, is a setup error
+    // every commit would meet: 128 stops `git bisect run`, before anything is booted.
+    let out = pinbench(&[
+        "check",
+        "--metric",
+        CELL,
+        "--good-run",
+        &good_run,
+        "--kernel",
+        &rel[1],
+        "--clock",
+        "icount",
+    ]);
+    assert_eq!(out.status.code(), Some(128));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("drop --clock"));
+    let missing = t.path().join("no-such-run");
+    let out = pinbench(&[
+        "check",
+        "--metric",
+        CELL,
+        "--good-run",
+        missing.to_str().unwrap(),
+        "--kernel",
+        &rel[1],
+    ]);
+    assert_eq!(out.status.code(), Some(128));
 }
 
 #[test]

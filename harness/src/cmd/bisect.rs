@@ -2,7 +2,7 @@
 //! range (`--git`) (exit 0 culprit found, 1 no single culprit: no difference, inconclusive
 //! or hidden by broken candidates, 2 bad arguments, 3 an endpoint could not be measured),
 //! writing result.txt, result.json and result.html; and `pinbench check` (for
-//! `git bisect run`: 0 good, 1 bad, 125 skip).
+//! `git bisect run`: 0 good, 1 bad, 125 skip, 128 stop on a setup error).
 
 use crate::bisect::real::{
     debian_candidates, git_candidates, measure_spec, series_candidates, RealMeasure, RealOptions,
@@ -260,15 +260,43 @@ pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
 const GOOD: i32 = 0;
 const BAD: i32 = 1;
 const SKIP: i32 = 125;
+/// Above 127: `git bisect run` stops instead of marking the commit (a setup error that every
+/// commit would meet).
+const ABORT: i32 = 128;
 
 pub fn check(a: CheckArgs) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
     let good = match report::compare::load_spec(&a.good_run, false, &mut warnings) {
         Ok(mut v) => v.remove(0),
         Err(e) => {
-            eprintln!("check: --good-run: {e}");
-            return Ok(SKIP);
+            eprintln!("check: --good-run: {e} (exit {ABORT}: `git bisect run` stops)");
+            return Ok(ABORT);
         }
+    };
+    let good_clock = good.meta.clock.as_str();
+    let clock = match a.clock {
+        None => match <crate::vm::qemu::Clock as clap::ValueEnum>::from_str(good_clock, false) {
+            Ok(c) => c,
+            Err(_) => {
+                eprintln!(
+                    "check: the good run {} has clock {good_clock:?}, which this pinbench does not know (exit {ABORT})",
+                    a.good_run
+                );
+                return Ok(ABORT);
+            }
+        },
+        Some(c) if c.as_str() != good_clock => {
+            eprintln!(
+                "check: --clock {} but the good run {} was measured with the {good_clock} clock; \
+                 numbers of different clocks are never compared: drop --clock, or measure the \
+                 good run again with --clock {} (exit {ABORT}: `git bisect run` stops)",
+                c.as_str(),
+                a.good_run,
+                c.as_str()
+            );
+            return Ok(ABORT);
+        }
+        Some(c) => c,
     };
     let good_obs = match good.cells.get(&a.metric).map(|c| &c.data) {
         Some(report::compare::CellData::Numbers(v)) => Observation::Samples(v.clone()),
@@ -290,7 +318,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<i32> {
     let cancel = crate::cmd::run::install_interrupt_flag();
     let o = RealOptions {
         metric: a.metric.clone(),
-        clock: a.clock,
+        clock,
         accel: crate::vm::accel::AccelChoice::Auto,
         dir: dir.clone(),
         module_params: String::new(),
@@ -304,7 +332,7 @@ pub fn check(a: CheckArgs) -> anyhow::Result<i32> {
     };
     ui.finish();
     let opts = Options {
-        noise_band: band(a.noise_band, a.clock),
+        noise_band: band(a.noise_band, clock),
         ..Options::default()
     };
     let code = match (&good_obs, &obs) {
