@@ -88,56 +88,28 @@ fn equal_endpoints_stop_the_bisect_and_a_rerun_resumes_from_the_log() {
 
     // check, as `git bisect run` calls it: the good endpoint's own run is good.
     let good_run = format!("{}:{}", dir.join("c0-m1").display(), rel[0]);
-    let out = pinbench(&[
-        "check",
-        "--metric",
+    let check = |metric: &str, good: &str, more: &[&str]| {
+        let mut args = vec!["check", "--metric", metric, "--good-run", good];
+        args.extend(["--kernel", rel[1].as_str()]);
+        args.extend(more);
+        pinbench(&args)
+    };
+    let check_dir = t.path().join("check");
+    let out = check(
         CELL,
-        "--good-run",
         &good_run,
-        "--kernel",
-        &rel[1],
-        "--repeat",
-        "1",
-        "--dir",
-        t.path().join("check").to_str().unwrap(),
-    ]);
+        &["--repeat", "1", "--dir", check_dir.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0), "the same behaviour is good");
     // A metric the run does not have: skip (125), not a verdict.
-    let out = pinbench(&[
-        "check",
-        "--metric",
-        "nope",
-        "--good-run",
-        &good_run,
-        "--kernel",
-        &rel[1],
-    ]);
-    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(check("nope", &good_run, &[]).status.code(), Some(125));
     // A clock other than the good run's, or a good run that cannot be read, is a setup error
     // every commit would meet: 128 stops `git bisect run`, before anything is booted.
-    let out = pinbench(&[
-        "check",
-        "--metric",
-        CELL,
-        "--good-run",
-        &good_run,
-        "--kernel",
-        &rel[1],
-        "--clock",
-        "icount",
-    ]);
+    let out = check(CELL, &good_run, &["--clock", "icount"]);
     assert_eq!(out.status.code(), Some(128));
     assert!(String::from_utf8_lossy(&out.stderr).contains("drop --clock"));
     let missing = t.path().join("no-such-run");
-    let out = pinbench(&[
-        "check",
-        "--metric",
-        CELL,
-        "--good-run",
-        missing.to_str().unwrap(),
-        "--kernel",
-        &rel[1],
-    ]);
+    let out = check(CELL, missing.to_str().unwrap(), &[]);
     assert_eq!(out.status.code(), Some(128));
 }
 
