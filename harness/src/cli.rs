@@ -156,7 +156,10 @@ pub struct BisectArgs {
     /// Most boots per candidate when unsure.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_repeat: u32,
-    #[arg(long, value_enum, default_value_t = Clock::Wall)]
+    /// Guest clock of every measurement. Icount by default: one boot decides a speed step
+    /// there, while wall-clock boots on shared hosts differ by more than most changes
+    /// (docs/calibration.md). A resumed bisect must keep its clock.
+    #[arg(long, value_enum, default_value_t = Clock::Icount)]
     pub clock: Clock,
     #[arg(long, value_enum, default_value_t = AccelChoice::Auto)]
     pub accel: AccelChoice,

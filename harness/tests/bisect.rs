@@ -43,6 +43,12 @@ fn equal_endpoints_stop_the_bisect_and_a_rerun_resumes_from_the_log() {
         serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
     assert_eq!(result["result"]["outcome"]["outcome"], "no_difference");
     assert_eq!(result["candidates"].as_array().unwrap().len(), 3);
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("c0-m1/run.json")).unwrap()).unwrap();
+    assert_eq!(
+        run["clock"], "icount",
+        "bisect measures on icount by default"
+    );
 
     // The same bisect again: every measurement is read back, nothing boots.
     let t0 = Instant::now();
@@ -85,6 +91,15 @@ fn equal_endpoints_stop_the_bisect_and_a_rerun_resumes_from_the_log() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds another bisect"));
+    // So is resuming it on another clock than it was measured with (icount by default).
+    let mut wall = args.to_vec();
+    wall.extend(["--clock", "wall"]);
+    let out = pinbench(&wall);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resume it with --clock icount"),
+        "the error names the fix"
+    );
 
     // check, as `git bisect run` calls it: the good endpoint's own run is good.
     let good_run = format!("{}:{}", dir.join("c0-m1").display(), rel[0]);
@@ -105,7 +120,7 @@ fn equal_endpoints_stop_the_bisect_and_a_rerun_resumes_from_the_log() {
     assert_eq!(check("nope", &good_run, &[]).status.code(), Some(125));
     // A clock other than the good run's, or a good run that cannot be read, is a setup error
     // every commit would meet: 128 stops `git bisect run`, before anything is booted.
-    let out = check(CELL, &good_run, &["--clock", "icount"]);
+    let out = check(CELL, &good_run, &["--clock", "wall"]);
     assert_eq!(out.status.code(), Some(128));
     assert!(String::from_utf8_lossy(&out.stderr).contains("drop --clock"));
     let missing = t.path().join("no-such-run");

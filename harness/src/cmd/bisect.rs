@@ -165,12 +165,30 @@ pub fn main(a: BisectArgs) -> anyhow::Result<i32> {
     if cands.len() < 2 {
         return Err(UsageError("a bisect needs at least a good and a bad candidate".into()).into());
     }
-    // The candidate list is part of the log; a resumed bisect must bisect the same list.
+    // The candidate list is part of the log; a resumed bisect must bisect the same list, on
+    // the same clock (a log written before the clock was recorded has none: not checked).
     let cand_path = dir.join("candidates.json");
-    let want = serde_json::json!({ "metric": a.metric, "what": what, "candidates": cands });
+    let clock = a.clock.as_str();
+    let want = serde_json::json!({ "metric": a.metric, "what": what, "candidates": cands, "clock": clock });
     match std::fs::read(&cand_path) {
         Ok(b) => {
-            let have: serde_json::Value = serde_json::from_slice(&b).unwrap_or_default();
+            let mut have: serde_json::Value = serde_json::from_slice(&b).unwrap_or_default();
+            match have.get("clock").and_then(|c| c.as_str()) {
+                Some(c) if c != clock => {
+                    return Err(UsageError(format!(
+                        "{} holds a bisect measured with --clock {c}, not {clock}; \
+                         resume it with --clock {c}, or use a new --dir",
+                        dir.display()
+                    ))
+                    .into())
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(o) = have.as_object_mut() {
+                        o.insert("clock".into(), clock.into());
+                    }
+                }
+            }
             if have != want {
                 return Err(UsageError(format!(
                     "{} holds another bisect ({}); use a new --dir",
