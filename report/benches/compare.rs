@@ -129,22 +129,28 @@ fn bench(c: &mut Criterion) {
     );
     assert_eq!(counts.regressed, METRICS / 10, "the slowed metrics regress");
 
-    // The same samples over 4 boots a side: the two-level bootstrap's path (wall-clock
-    // defaults), timed once.
-    let (a4, b4) = (d.path().join("a4"), d.path().join("b4"));
-    write_run(&a4, 1, 1.0, 4);
-    write_run(&b4, 2, 1.10, 4);
+    // The same samples over as many boots a side as the wall clock needs for a verdict: the
+    // two-level bootstrap's path (wall-clock defaults), timed once.
+    let boots = report::compare::default_min_boots("wall");
+    let (ak, bk) = (d.path().join("ak"), d.path().join("bk"));
+    write_run(&ak, 1, 1.0, boots);
+    write_run(&bk, 2, 1.10, boots);
     let t = Instant::now();
-    let cmp4 = compare_specs(
-        &a4.display().to_string(),
-        &[b4.display().to_string()],
+    let cmpk = compare_specs(
+        &ak.display().to_string(),
+        &[bk.display().to_string()],
         &CompareOptions::default(),
     )
     .unwrap();
     println!(
-        "compare, same data as 4 boots a side (two-level bootstrap): {:.3} s — {} regressed",
+        "compare, same data as {boots} boots a side (two-level bootstrap): {:.3} s — {} regressed",
         t.elapsed().as_secs_f64(),
-        cmp4.counts(0).regressed
+        cmpk.counts(0).regressed
+    );
+    assert_eq!(
+        cmpk.counts(0).regressed,
+        METRICS / 10,
+        "the slowed metrics regress with boots too"
     );
 
     c.bench_function("compare 2 runs x 1000 metrics x 100 samples", |bench| {
