@@ -110,7 +110,9 @@ impl Summary {
         }
     }
 
-    /// The text for mail: short, fixed width, newest news first.
+    /// The text for mail: short, fixed width, news first; each kernel's findings against one
+    /// baseline capped at [`MAIL_LINES`] (new and confirmed first, then the largest), the
+    /// rest counted and left to summary.json.
     pub fn render_text(&self) -> String {
         let mut s = format!(
             "pinbench nightly {}  (reference {}; run {})\n",
@@ -136,28 +138,63 @@ impl Summary {
                 return;
             }
             s.push_str(&format!("\n{title}:\n"));
+            // One group per kernel and comparison, in first-seen order; within it, new and
+            // confirmed first, then the largest change; at most MAIL_LINES lines a group.
+            let mut groups: Vec<(&str, &str, Vec<&Finding>)> = Vec::new();
             for f in list {
-                let what = match (f.ratio, &f.detail) {
-                    (Some(r), _) => format!("{:+.2}%", (r - 1.0) * 100.0),
-                    (None, Some(d)) => d.clone(),
-                    _ => String::new(),
+                match groups
+                    .iter_mut()
+                    .find(|g| g.0 == f.kernel && g.1 == f.against)
+                {
+                    Some(g) => g.2.push(f),
+                    None => groups.push((&f.kernel, &f.against, vec![f])),
+                }
+            }
+            for (kernel, against, mut fs) in groups {
+                let rank = |f: &Finding| {
+                    let news = match (f.new, f.confirmed) {
+                        (true, true) => 0,
+                        (false, true) => 1,
+                        (_, false) => 2,
+                    };
+                    let size = f.ratio.map(|r| -(r - 1.0).abs()).unwrap_or(0.0);
+                    (news, size)
                 };
-                let tag = match (f.new, f.confirmed) {
-                    (_, false) => " (not confirmed by the re-measure)",
-                    (true, true) => " NEW",
-                    (false, true) => "",
-                };
-                s.push_str(&format!(
-                    "  {:<28} {:<60} {:>10}  vs {}{tag}\n",
-                    f.kernel, f.metric, what, f.against
-                ));
+                fs.sort_by(|a, b| {
+                    let (ra, rb) = (rank(a), rank(b));
+                    ra.0.cmp(&rb.0).then(ra.1.total_cmp(&rb.1))
+                });
+                for f in fs.iter().take(MAIL_LINES) {
+                    let what = match (f.ratio, &f.detail) {
+                        (Some(r), _) => format!("{:+.2}%", (r - 1.0) * 100.0),
+                        (None, Some(d)) => d.clone(),
+                        _ => String::new(),
+                    };
+                    let tag = match (f.new, f.confirmed) {
+                        (_, false) => " (not confirmed by the re-measure)",
+                        (true, true) => " NEW",
+                        (false, true) => "",
+                    };
+                    s.push_str(&format!(
+                        "  {:<28} {:<60} {:>10}  vs {}{tag}\n",
+                        f.kernel, f.metric, what, f.against
+                    ));
+                }
+                if fs.len() > MAIL_LINES {
+                    let rest = &fs[MAIL_LINES..];
+                    let new = rest.iter().filter(|f| f.new && f.confirmed).count();
+                    s.push_str(&format!(
+                        "  {kernel:<28} ... and {} more vs {against} ({new} of them new): summary.json\n",
+                        rest.len()
+                    ));
+                }
             }
         };
         section("Regressions", &self.regressions);
         section("Behaviour changes", &self.behaviour_changes);
         if !self.shifts.is_empty() {
             s.push_str("\nChange points (first night at the new level):\n");
-            for c in &self.shifts {
+            for c in self.shifts.iter().take(MAIL_LINES) {
                 s.push_str(&format!(
                     "  {:<28} {:<60} {:>+9.2}%  from {}  (p {:.3})\n",
                     c.kernel,
@@ -168,12 +205,22 @@ impl Summary {
                 ));
             }
         }
+        if self.shifts.len() > MAIL_LINES {
+            s.push_str(&format!(
+                "  ... and {} more change points: summary.json, history/index.html\n",
+                self.shifts.len() - MAIL_LINES
+            ));
+        }
         for w in &self.warnings {
             s.push_str(&format!("warning: {w}\n"));
         }
         s
     }
 }
+
+/// Lines of summary.txt per kernel and comparison (and change points in all): the text is
+/// mailed, and a first night or a config change can find thousands; summary.json has all.
+pub const MAIL_LINES: usize = 15;
 
 /// What every VM run of a night shares.
 pub struct Ctx<'a> {
@@ -871,5 +918,57 @@ mod tests {
             "a failed kernel is an infrastructure failure"
         );
         assert!(s.render_text().contains("infrastructure, not regressions"));
+    }
+
+    #[test]
+    fn the_mail_text_caps_each_kernels_findings_news_and_largest_first() {
+        // 40 old regressions of k growing with i, then one new small one; 3 of k2.
+        let mut regressions: Vec<Finding> = (0..40)
+            .map(|i| Finding {
+                metric: format!("old-{i}"),
+                ratio: Some(1.0 + i as f64 / 100.0),
+                ..finding(false, true)
+            })
+            .collect();
+        regressions.push(Finding {
+            metric: "fresh".into(),
+            ratio: Some(1.03),
+            ..finding(true, true)
+        });
+        regressions.extend((0..3).map(|i| Finding {
+            kernel: "k2".into(),
+            metric: format!("k2-{i}"),
+            ..finding(false, true)
+        }));
+        let s = Summary {
+            schema_version: 1,
+            date: "2026-01-02".into(),
+            run: "nights/2026-01-02".into(),
+            reference: "k".into(),
+            failed_kernels: vec![],
+            regressions,
+            behaviour_changes: vec![],
+            improvements: 0,
+            shifts: vec![],
+            warnings: vec![],
+            complete: true,
+        };
+        let text = s.render_text();
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |m: &str| lines.iter().position(|l| l.contains(&format!(" {m} ")));
+        // The header still counts all 44.
+        assert!(text.contains("44 regression(s)"), "{text}");
+        // k: the new one first, then the 14 largest old ones, then what was left out.
+        assert!(at("fresh").unwrap() < at("old-39").unwrap(), "{text}");
+        assert!(at("old-26").is_some() && at("old-25").is_none(), "{text}");
+        assert!(
+            text.contains(
+                "... and 26 more vs previous night 2026-01-01 (0 of them new): summary.json"
+            ),
+            "{text}"
+        );
+        // k2 is under the cap: all of it, nothing elided.
+        assert!((0..3).all(|i| at(&format!("k2-{i}")).is_some()), "{text}");
+        assert_eq!(text.matches("... and").count(), 1, "{text}");
     }
 }
