@@ -62,6 +62,18 @@ pub struct Finding {
     pub new: bool,
 }
 
+impl Finding {
+    /// Its rank in the mail and the tag after it: new and confirmed (0, " NEW") first, then
+    /// confirmed before (1, ""), then not confirmed by the re-measure (2).
+    fn standing(&self) -> (u8, &'static str) {
+        match (self.new, self.confirmed) {
+            (true, true) => (0, " NEW"),
+            (false, true) => (1, ""),
+            (_, false) => (2, " (not confirmed by the re-measure)"),
+        }
+    }
+}
+
 /// A change point in a kernel's metric series.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Shift {
@@ -151,18 +163,12 @@ impl Summary {
                 }
             }
             for (kernel, against, mut fs) in groups {
-                let rank = |f: &Finding| {
-                    let news = match (f.new, f.confirmed) {
-                        (true, true) => 0,
-                        (false, true) => 1,
-                        (_, false) => 2,
-                    };
-                    let size = f.ratio.map(|r| -(r - 1.0).abs()).unwrap_or(0.0);
-                    (news, size)
-                };
+                let size = |f: &Finding| f.ratio.map_or(0.0, |r| (r - 1.0).abs());
                 fs.sort_by(|a, b| {
-                    let (ra, rb) = (rank(a), rank(b));
-                    ra.0.cmp(&rb.0).then(ra.1.total_cmp(&rb.1))
+                    a.standing()
+                        .0
+                        .cmp(&b.standing().0)
+                        .then(size(b).total_cmp(&size(a)))
                 });
                 for f in fs.iter().take(MAIL_LINES) {
                     let what = match (f.ratio, &f.detail) {
@@ -170,11 +176,7 @@ impl Summary {
                         (None, Some(d)) => d.clone(),
                         _ => String::new(),
                     };
-                    let tag = match (f.new, f.confirmed) {
-                        (_, false) => " (not confirmed by the re-measure)",
-                        (true, true) => " NEW",
-                        (false, true) => "",
-                    };
+                    let tag = f.standing().1;
                     s.push_str(&format!(
                         "  {:<28} {:<60} {:>10}  vs {}{tag}\n",
                         f.kernel, f.metric, what, f.against
